@@ -1,0 +1,4 @@
+export * from "./accounts.ts";
+export * from "./alerts.ts";
+export * from "./telemetry.ts";
+export * from "./tenancy.ts";

@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
+import { ApiError, type ErrorCode, envelope } from "./errors.ts";
+import { accountsRouter } from "./http/accounts/routes.ts";
+import { alertsRouter } from "./http/alerts/routes.ts";
+import type { AppDeps } from "./http/context.ts";
+import { docsPage } from "./http/docs.ts";
+import { environmentsRouter } from "./http/environments/routes.ts";
+import { eventsRouter } from "./http/events/routes.ts";
+import { authenticate } from "./http/middleware/auth.ts";
+import { newRouter } from "./http/openapi.ts";
+import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
+import { tokensRouter } from "./http/tokens/routes.ts";
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "bad_request",
+  429: "rate_limited",
+  503: "unavailable",
+};
+
+/** Builds the HTTP app from its dependencies; nothing here opens, listens or reads at import time. */
+export function createApp(deps: AppDeps) {
+  const app = newRouter();
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    c.set("requestId", requestId);
+    c.header("x-request-id", requestId);
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = routePath(c) || "unmatched";
+    deps.metrics.httpRequests.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    deps.logger.debug(
+      { requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) },
+      "request",
+    );
+  });
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.env.TETHER_MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          "payload_too_large",
+          `the body is larger than ${deps.env.TETHER_MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  app.use("/v1/*", authenticate(deps));
+
+  app.route("/", systemRouter(deps));
+  app.route("/", whoamiRouter(deps));
+  app.route("/", eventsRouter(deps));
+  app.route("/", accountsRouter(deps));
+  app.route("/", environmentsRouter(deps));
+  app.route("/", tokensRouter(deps));
+  app.route("/", alertsRouter(deps));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "tether API",
+      version: "1",
+      description:
+        "Isolation and consistency monitor for store-account matrices. Contract: shared/CONTRACT.md (v1).",
+    },
+  });
+  app.get("/docs", (c) => c.html(docsPage()));
+
+  app.notFound((c) => {
+    throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? randomUUID();
+    let apiError: ApiError;
+    if (err instanceof ApiError) {
+      apiError = err;
+    } else if (err instanceof HTTPException) {
+      const code = STATUS_CODES[err.status] ?? (err.status >= 500 ? "internal" : "bad_request");
+      const message =
+        err.status === 415 ? "Content-Type must be application/json" : err.message || "bad request";
+      apiError = new ApiError(code, message);
+    } else {
+      deps.logger.error({ err, requestId }, "unhandled error");
+      apiError = new ApiError("internal", "internal error; the request id identifies it in the server log");
+    }
+    return c.json(envelope(apiError, requestId), apiError.status);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,131 @@
+import { parseArgs } from "node:util";
+import { systemClock } from "./clock.ts";
+import { ConfigError, parseEnv } from "./env.ts";
+import { startServer } from "./main.ts";
+import { isUniqueViolation } from "./store/accounts.ts";
+import { openDatabase } from "./store/db.ts";
+import { createWorkspace, findWorkspaceBySlug, issueToken } from "./store/tenancy.ts";
+
+const USAGE = `usage: tether <command>
+
+  serve                                   run the API (PORT, HOST, DATABASE_URL or TETHER_DATA_DIR)
+  migrate                                 apply database migrations and exit
+  token create --role R [--name N] [--workspace SLUG]
+                                          issue a user token (viewer | reviewer | admin); prints the secret once
+  workspace create SLUG [--name N]        create a workspace and print its first admin token once
+  demo                                    start a server on a fresh embedded database and feed it a simulated matrix
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serveCommand();
+      case "migrate":
+        return await withDatabase(async () => {
+          process.stdout.write("migrations applied\n");
+        });
+      case "token":
+        if (sub !== "create") break;
+        return await tokenCreate(argv.slice(2));
+      case "workspace":
+        if (sub !== "create") break;
+        return await workspaceCreate(argv.slice(2));
+      case "demo": {
+        const { runDemo } = await import("./demo.ts");
+        return await runDemo(argv.slice(1));
+      }
+      case undefined:
+      case "help":
+      case "--help":
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+    }
+    process.stderr.write(`unknown command: ${argv.join(" ")}\n\n${USAGE}`);
+    return 2;
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`tether: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+class UsageError extends Error {}
+
+async function serveCommand(): Promise<number> {
+  const running = await startServer(parseEnv());
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await running.stop();
+  return 0;
+}
+
+async function withDatabase(
+  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>,
+): Promise<number> {
+  const database = await openDatabase(parseEnv());
+  try {
+    await database.migrate();
+    await fn(database);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function tokenCreate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      role: { type: "string" },
+      name: { type: "string" },
+      workspace: { type: "string", default: "default" },
+    },
+  });
+  const role = values.role;
+  if (role !== "viewer" && role !== "reviewer" && role !== "admin") {
+    throw new UsageError("token create needs --role viewer|reviewer|admin");
+  }
+  return withDatabase(async ({ db }) => {
+    const ws = await findWorkspaceBySlug(db, values.workspace!);
+    if (!ws) throw new UsageError(`no workspace "${values.workspace}"`);
+    const { secret } = await issueToken(
+      db,
+      { workspaceId: ws.id, kind: "user", role, name: values.name ?? `${role} (cli)` },
+      systemClock.now(),
+    );
+    process.stdout.write(`${secret}\n`);
+  });
+}
+
+async function workspaceCreate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: "string" } },
+  });
+  const slug = positionals[0];
+  if (!slug || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(slug))
+    throw new UsageError("workspace create needs a SLUG like acme-agency");
+  return withDatabase(async ({ db }) => {
+    const now = systemClock.now();
+    try {
+      const ws = await createWorkspace(db, { slug, name: values.name ?? slug }, now);
+      const { secret } = await issueToken(
+        db,
+        { workspaceId: ws.id, kind: "user", role: "admin", name: "admin (cli)" },
+        now,
+      );
+      process.stdout.write(`${secret}\n`);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UsageError(`workspace "${slug}" already exists`);
+      throw err;
+    }
+  });
+}

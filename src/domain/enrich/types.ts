@@ -1,0 +1,48 @@
+export type IpClass =
+  | "public"
+  | "private"
+  | "loopback"
+  | "link_local"
+  | "cgnat"
+  | "reserved"
+  | "multicast"
+  | "unspecified";
+
+/** What tether knows about one IP address, offline. Non-public addresses are classified, never geolocated. */
+export interface NetInfo {
+  /** canonical form: IPv4-mapped IPv6 becomes IPv4; IPv6 lower-case and compressed */
+  ip: string;
+  version: 4 | 6;
+  ipClass: IpClass;
+  /** the /24 (IPv4) or /48 (IPv6) network, e.g. "203.0.113.0/24", "2001:db8:1::/48" */
+  subnet: string;
+  asn: number | null;
+  asnOrg: string | null;
+  /** ISO 3166-1 alpha-2 */
+  country: string | null;
+  /** ISO 3166-2 subdivision with its country, e.g. "US-CA" */
+  region: string | null;
+  city: string | null;
+  /** IANA timezone of the IP's location */
+  timezone: string | null;
+  lat: number | null;
+  lon: number | null;
+  /** accuracy radius of the coordinates in km */
+  accuracyKm: number | null;
+}
+
+export interface UaInfo {
+  /** family only, e.g. "Chrome", "Safari"; a version bump never changes it */
+  browser: string | null;
+  browserVersion: string | null;
+  /** family only, e.g. "Windows", "Mac OS", "Android" */
+  os: string | null;
+  osVersion: string | null;
+  /** "desktop" when the parser names no device type */
+  deviceType: string;
+}
+
+export interface Enricher {
+  net(ip: string): NetInfo;
+  ua(userAgent: string): UaInfo;
+}

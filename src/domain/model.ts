@@ -1,0 +1,88 @@
+import type { Pin } from "../../db/schema/accounts.ts";
+import type { BaselineKind } from "./baseline.ts";
+import type { NetInfo, UaInfo } from "./enrich/types.ts";
+
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+export const maxSeverity = (a: Severity, b: Severity): Severity =>
+  severityRank(a) >= severityRank(b) ? a : b;
+
+export const EVENT_TYPES = ["login", "operation", "heartbeat"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const RESULT_CODES = [
+  "ok",
+  "timeout",
+  "http_5xx",
+  "internal_error",
+  "image_processing_failed",
+  "rate_limited",
+  "auth_failed",
+  "captcha",
+  "risk_control",
+  "network_error",
+] as const;
+
+export const SENSITIVE_OPERATIONS = [
+  "profile_edit",
+  "permission_change",
+  "binding_change",
+  "payment_change",
+  "password_change",
+  "email_change",
+  "phone_change",
+  "bank_account_change",
+] as const;
+
+/** One finding of one rule on one event; findings worth a look become alerts. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  /** what the finding is about (an IP, a device id, a country …): part of the alert's identity */
+  key: string;
+  accountIds: string[];
+  evidence: Record<string, unknown>;
+  /** the baseline values the finding is about: kept out of the baseline while it alerts, accepted by `trust` */
+  about?: Array<[BaselineKind, string]>;
+}
+
+/** An accepted event after validation and enrichment; times are epoch milliseconds. */
+export interface EnrichedEvent {
+  id: string;
+  type: EventType;
+  occurredAt: number;
+  operator: string | null;
+  operation: string | null;
+  result: { status: "ok" | "error"; code: string | null; httpStatus: number | null; message: string | null };
+  net: NetInfo | null;
+  ua: UaInfo | null;
+  userAgent: string | null;
+  deviceId: string | null;
+  timezone: string | null;
+  locale: string | null;
+  profile: string | null;
+  attributes: Record<string, unknown> | null;
+}
+
+export interface AccountState {
+  id: string;
+  platform: string;
+  ref: string;
+  group: string | null;
+  pin: Pin | null;
+  learning: boolean;
+}
+
+/** Thresholds in force for one workspace: environment defaults, overridden by workspace settings. */
+export interface Settings {
+  learningEvents: number;
+  learningHours: number;
+  maxKmh: number;
+  shareDays: number;
+  retryLimit: number;
+  /** findings below this severity stay on the event and in its risk, but open no alert */
+  alertMinSeverity: Severity;
+  sensitiveOperations: string[];
+}

@@ -1,0 +1,100 @@
+import type { BaselineKind } from "./baseline.ts";
+import type { Finding, Severity } from "./model.ts";
+
+/**
+ * Statistical risk in the manner of Freeman et al., "Who Are You? A Statistical Approach to Measuring
+ * User Authenticity" (NDSS 2016): for each feature, log p(value in the workspace) / p(value | account),
+ * with account estimates smoothed toward the population and backed off along a hierarchy, so an unseen
+ * IP inside a familiar network costs little and an unseen country costs a lot. docs/risk-score.md has the math.
+ */
+
+export interface Counts {
+  account(kind: BaselineKind, value: string): number;
+  accountTotal(kind: BaselineKind): number;
+  workspace(kind: BaselineKind, value: string): number;
+  workspaceTotal(kind: BaselineKind): number;
+}
+
+/** Prior strength: how many observations the population's opinion is worth for an account. */
+export const ALPHA = 1;
+/** Evidence saturation: counts beyond this many observations add no further confidence. */
+export const MAX_EVIDENCE = 200;
+/** Scale of the log-ratio → 0–100 mapping: risk = 100·(1 − e^(−S/TAU)). */
+export const TAU = 8;
+
+/** Assumed number of values not yet seen in the workspace at each level (Laplace smoothing of the population). */
+export const VOCABULARY: Record<BaselineKind, number> = {
+  country: 250,
+  asn: 100,
+  ip: 1000,
+  os: 20,
+  browser: 20,
+  ua: 100,
+  device: 1000,
+  timezone: 400,
+  locale: 200,
+  region: 100,
+  subnet: 256,
+};
+
+/** Finest level first: IP → ASN → country and user agent → browser → OS. */
+export const HIERARCHIES: BaselineKind[][] = [
+  ["ip", "asn", "country"],
+  ["ua", "browser", "os"],
+  ["device"],
+  ["timezone"],
+  ["locale"],
+];
+
+/** log p_W(value) / p_A(value) for one hierarchy, given the event's value at each level (finest first). */
+export function hierarchyLogRatio(levels: Array<[BaselineKind, string]>, counts: Counts): number {
+  // Walk from the coarsest level down, carrying the population and account probabilities of the parent.
+  let pWorkspace = 1;
+  let pAccount = 1;
+  let parentWorkspaceCount: number | null = null;
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const [kind, value] = levels[i]!;
+    const cW = counts.workspace(kind, value);
+    const conditionalW =
+      (cW + 1) / ((parentWorkspaceCount ?? counts.workspaceTotal(kind)) + VOCABULARY[kind]);
+    const nA = counts.accountTotal(kind);
+    const scale = nA > MAX_EVIDENCE ? MAX_EVIDENCE / nA : 1;
+    const cA = counts.account(kind, value) * scale;
+    pAccount = (cA + ALPHA * pAccount * conditionalW) / (nA * scale + ALPHA);
+    pWorkspace *= conditionalW;
+    parentWorkspaceCount = cW;
+  }
+  return Math.log(pWorkspace / pAccount);
+}
+
+export function statisticalLogRatio(features: Partial<Record<BaselineKind, string>>, counts: Counts): number {
+  let total = 0;
+  for (const hierarchy of HIERARCHIES) {
+    const levels: Array<[BaselineKind, string]> = [];
+    for (const kind of hierarchy) {
+      const value = features[kind];
+      if (value !== undefined) levels.push([kind, value]);
+    }
+    if (levels.length > 0) total += hierarchyLogRatio(levels, counts);
+  }
+  return total;
+}
+
+export function logRatioToRisk(s: number): number {
+  return s <= 0 ? 0 : Math.round(100 * (1 - Math.exp(-s / TAU)));
+}
+
+/** A finding's severity sets a floor, so a pin violation is never scored as harmless. */
+export const SEVERITY_FLOOR: Record<Severity, number> = {
+  info: 0,
+  low: 15,
+  medium: 40,
+  high: 70,
+  critical: 90,
+};
+
+export function eventRisk(logRatio: number, findings: Pick<Finding, "severity">[]): number {
+  let floor = 0;
+  for (const f of findings) floor = Math.max(floor, SEVERITY_FLOOR[f.severity]);
+  return Math.max(logRatioToRisk(logRatio), floor);
+}

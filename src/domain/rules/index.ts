@@ -1,0 +1,41 @@
+import type { Finding } from "../model.ts";
+import { envHopping } from "./env-hopping.ts";
+import { impossibleTravel } from "./impossible-travel.ts";
+import { localeChanged } from "./locale-changed.ts";
+import { newCountry } from "./new-country.ts";
+import { newDevice } from "./new-device.ts";
+import { newIp } from "./new-ip.ts";
+import { newNetwork } from "./new-network.ts";
+import { newRegion } from "./new-region.ts";
+import { pinViolation } from "./pin-violation.ts";
+import { timezoneMismatch } from "./timezone-mismatch.ts";
+import type { Rule, RuleContext } from "./types.ts";
+import { uaChanged } from "./ua-changed.ts";
+import { unboundEnvironment } from "./unbound-environment.ts";
+
+/** Every per-account rule, in the order their findings are reported. */
+export const ACCOUNT_RULES: readonly Rule[] = [
+  pinViolation,
+  newDevice,
+  newCountry,
+  newRegion,
+  newNetwork,
+  newIp,
+  uaChanged,
+  timezoneMismatch,
+  localeChanged,
+  impossibleTravel,
+  envHopping,
+  unboundEnvironment,
+];
+
+export function evaluateAccountRules(ctx: RuleContext, rules: readonly Rule[] = ACCOUNT_RULES): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of rules) {
+    if (rule.quietWhileLearning && ctx.account.learning) continue;
+    out.push(...rule.evaluate(ctx));
+  }
+  return out;
+}
+
+export type { HistoryPoint, Rule, RuleContext } from "./types.ts";

@@ -1,0 +1,26 @@
+import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+
+export const newCountry: Rule = {
+  id: "new_country",
+  severity: "high",
+  quietWhileLearning: true,
+  evaluate(ctx) {
+    const net = publicNet(ctx);
+    if (!net?.country || ctx.baseline.total("country") === 0 || ctx.baseline.has("country", net.country))
+      return [];
+    return [
+      finding(
+        this,
+        ctx,
+        net.country,
+        `new country ${net.country} from ${describeNet(ctx)}`,
+        {
+          ip: net.ip,
+          country: net.country,
+          known_countries: [...ctx.baseline.entries("country").keys()],
+        },
+        { about: [["country", net.country]] },
+      ),
+    ];
+  },
+};

@@ -1,0 +1,23 @@
+import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+
+/** An IP the account was never seen with; a renewal inside a known /24 and ASN is only `low`. */
+export const newIp: Rule = {
+  id: "new_ip",
+  severity: "medium",
+  quietWhileLearning: true,
+  evaluate(ctx) {
+    const net = publicNet(ctx);
+    if (!net || ctx.baseline.total("ip") === 0 || ctx.baseline.has("ip", net.ip)) return [];
+    const familiar = ctx.baseline.has("subnet", net.subnet) && ctx.baseline.has("asn", net.asn);
+    return [
+      finding(
+        this,
+        ctx,
+        net.ip,
+        `new IP ${describeNet(ctx)}${familiar ? " inside a known subnet and network" : ""}`,
+        { ip: net.ip, subnet: net.subnet, asn: net.asn },
+        { severity: familiar ? "low" : "medium", about: [["ip", net.ip]] },
+      ),
+    ];
+  },
+};

@@ -1,0 +1,55 @@
+import { utcOffsetMinutes } from "../time.ts";
+import { finding, publicNet, type Rule } from "./types.ts";
+
+/**
+ * The device clock's zone disagrees with where its IP is (always checked: a proxy exit far from the
+ * profile's timezone is what platforms link on), or with the zones the account was seen with (after learning).
+ */
+export const timezoneMismatch: Rule = {
+  id: "timezone_mismatch",
+  severity: "medium",
+  quietWhileLearning: false,
+  evaluate(ctx) {
+    const tz = ctx.event.timezone;
+    if (!tz) return [];
+    const net = publicNet(ctx);
+    const at = new Date(ctx.event.occurredAt);
+    if (net?.timezone) {
+      const device = utcOffsetMinutes(tz, at);
+      const geo = utcOffsetMinutes(net.timezone, at);
+      if (device !== geo) {
+        return [
+          finding(
+            this,
+            ctx,
+            `geo:${tz}|${net.timezone}`,
+            `device timezone ${tz} does not match ${net.ip} in ${net.timezone}`,
+            {
+              timezone: tz,
+              ip: net.ip,
+              ip_timezone: net.timezone,
+              device_offset_minutes: device,
+              ip_offset_minutes: geo,
+            },
+          ),
+        ];
+      }
+    }
+    if (!ctx.account.learning && ctx.baseline.total("timezone") > 0 && !ctx.baseline.has("timezone", tz)) {
+      return [
+        finding(
+          this,
+          ctx,
+          `baseline:${tz}`,
+          `timezone ${tz} is new for this account`,
+          {
+            timezone: tz,
+            known_timezones: [...ctx.baseline.entries("timezone").keys()],
+          },
+          { about: [["timezone", tz]] },
+        ),
+      ];
+    }
+    return [];
+  },
+};

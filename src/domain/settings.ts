@@ -1,0 +1,35 @@
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { SENSITIVE_OPERATIONS, SEVERITIES, type Settings } from "./model.ts";
+
+/** What an admin may override per workspace; everything else comes from the environment. */
+export const WorkspaceSettingsSchema = z
+  .object({
+    learning_events: z.number().int().min(1).max(100_000),
+    learning_hours: z
+      .number()
+      .min(0)
+      .max(24 * 365),
+    max_kmh: z.number().positive().max(100_000),
+    share_days: z.number().positive().max(3650),
+    retry_limit: z.number().int().min(2).max(1000),
+    alert_min_severity: z.enum(SEVERITIES),
+    extra_sensitive_operations: z.array(z.string().regex(/^[a-z0-9_]{1,64}$/)).max(100),
+  })
+  .partial()
+  .strict();
+export type WorkspaceSettings = z.infer<typeof WorkspaceSettingsSchema>;
+
+export function resolveSettings(env: Env, stored: unknown): Settings {
+  const parsed = WorkspaceSettingsSchema.safeParse(stored ?? {});
+  const ws: WorkspaceSettings = parsed.success ? parsed.data : {};
+  return {
+    learningEvents: ws.learning_events ?? env.TETHER_LEARNING_EVENTS,
+    learningHours: ws.learning_hours ?? env.TETHER_LEARNING_HOURS,
+    maxKmh: ws.max_kmh ?? env.TETHER_MAX_KMH,
+    shareDays: ws.share_days ?? env.TETHER_SHARE_DAYS,
+    retryLimit: ws.retry_limit ?? env.TETHER_RETRY_LIMIT,
+    alertMinSeverity: ws.alert_min_severity ?? "medium",
+    sensitiveOperations: [...SENSITIVE_OPERATIONS, ...(ws.extra_sensitive_operations ?? [])],
+  };
+}

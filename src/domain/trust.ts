@@ -1,0 +1,94 @@
+import type { Pin } from "../../db/schema/accounts.ts";
+import { acceptBaselineValues, accountsOfEnvironment, getAccount, updateAccount } from "../store/accounts.ts";
+import { type AlertRow, addAllowance } from "../store/alerts.ts";
+import type { Actor } from "../store/audit.ts";
+import type { Db } from "../store/db.ts";
+import { bindAccount, getEnvironment } from "../store/environments.ts";
+import { alertIdentity } from "./alerts.ts";
+import { parseIp } from "./enrich/ip.ts";
+
+export type TrustAction =
+  | { kind: "baseline"; account_id: string; values: Array<[string, string]> }
+  | { kind: "pin"; account_id: string; dimension: string; value: string | number }
+  | { kind: "binding"; account_id: string; environment_id: string }
+  | { kind: "allowance"; rule: string; account_ids: string[]; key: string };
+
+const PIN_DIMENSIONS = [
+  "cidrs",
+  "asns",
+  "countries",
+  "regions",
+  "timezones",
+  "locales",
+  "device_ids",
+] as const;
+
+/**
+ * Accepts what an alert is about, so the same cause alerts no more: a baseline value becomes normal, a pin
+ * widens, an environment is bound, or (for patterns such as travel) the exact rule/accounts/key is allowed.
+ */
+export async function applyTrust(
+  db: Db,
+  workspaceId: string,
+  alert: AlertRow,
+  actor: Actor,
+  now: Date,
+): Promise<TrustAction> {
+  const accountId = alert.accountIds[0]!;
+  const baselineValues = alert.evidence.baseline_values as Array<[string, string]> | undefined;
+  if (baselineValues && baselineValues.length > 0 && alert.accountIds.length === 1) {
+    await acceptBaselineValues(db, workspaceId, accountId, baselineValues, now);
+    return { kind: "baseline", account_id: accountId, values: baselineValues };
+  }
+
+  if (alert.rule === "pin_violation") {
+    const dimension = alert.evidence.dimension as (typeof PIN_DIMENSIONS)[number] | undefined;
+    const value = alert.evidence.value as string | number | null | undefined;
+    const account = await getAccount(db, workspaceId, accountId);
+    if (
+      account?.pin &&
+      dimension &&
+      PIN_DIMENSIONS.includes(dimension) &&
+      value !== null &&
+      value !== undefined
+    ) {
+      const pin: Pin = { ...account.pin };
+      const added = dimension === "cidrs" ? hostCidr(String(value)) : value;
+      (pin[dimension] as Array<string | number> | undefined) = [
+        ...((pin[dimension] as Array<string | number>) ?? []),
+        added,
+      ];
+      await updateAccount(db, workspaceId, accountId, { pin }, now);
+      return { kind: "pin", account_id: accountId, dimension, value: added };
+    }
+  }
+
+  if (alert.rule === "unbound_environment") {
+    const env = await getEnvironment(db, workspaceId, alert.key);
+    if (env) {
+      const already = await accountsOfEnvironment(db, env.id);
+      if (!already.includes(accountId)) await bindAccount(db, workspaceId, env.id, accountId, now);
+      return { kind: "binding", account_id: accountId, environment_id: env.id };
+    }
+  }
+
+  const { accountIds } = alertIdentity(alert.rule, alert.accountIds, alert.key);
+  await addAllowance(
+    db,
+    {
+      workspaceId,
+      rule: alert.rule,
+      accountKey: accountIds.join(","),
+      key: alert.key,
+      alertId: alert.id,
+      createdBy: actor.name,
+    },
+    now,
+  );
+  return { kind: "allowance", rule: alert.rule, account_ids: accountIds, key: alert.key };
+}
+
+function hostCidr(ip: string): string {
+  const parsed = parseIp(ip);
+  return parsed ? `${parsed.ip}/${parsed.version === 4 ? 32 : 128}` : ip;
+}

@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** Every piece of configuration, validated once at start. A bad value stops start-up with a clear message. */
+export const EnvSchema = z.object({
+  PORT: int(8787, 0, 65535),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  TETHER_DATA_DIR: z.string().min(1).default("./.tether"),
+  TETHER_BOOTSTRAP_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  TETHER_LEARNING_EVENTS: int(20, 1, 100_000),
+  TETHER_LEARNING_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(24),
+  TETHER_MAX_KMH: z.coerce.number().positive().max(100_000).default(900),
+  TETHER_SHARE_DAYS: z.coerce.number().positive().max(3650).default(30),
+  TETHER_RETRY_LIMIT: int(5, 2, 1000),
+  TETHER_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  TETHER_TRUST_PROXY: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
+  TETHER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = source[key];
+    if (value !== undefined && value !== "") picked[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** Defaults for tests and tools that build an app without a process environment. */
+export function defaultEnv(overrides: Partial<Env> = {}): Env {
+  return { ...parseEnv({}), ...overrides };
+}

@@ -1,0 +1,296 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { BaselineKind } from "../../domain/baseline.ts";
+import { ApiError, notFound } from "../../errors.ts";
+import {
+  accountEvents,
+  baselineOf,
+  createAccount,
+  environmentIdsOf,
+  getAccount,
+  isUniqueViolation,
+  listAccounts,
+  updateAccount,
+} from "../../store/accounts.ts";
+import { writeAudit } from "../../store/audit.ts";
+import type { AppDeps } from "../context.ts";
+import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
+import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { decodeCursor, page } from "../pagination.ts";
+import {
+  AccountListQuery,
+  AccountSchema,
+  accountJson,
+  BaselineSchema,
+  CreateAccountSchema,
+  PatchAccountSchema,
+  StoredEventSchema,
+} from "./schemas.ts";
+
+const tags = ["accounts"];
+const security = [{ bearer: [] }];
+
+const create = createRoute({
+  method: "post",
+  path: "/v1/accounts",
+  tags,
+  security,
+  summary: "Register an account, optionally with its isolation group and pin",
+  middleware: [allow(...ADMIN)] as const,
+  request: { body: jsonBody(CreateAccountSchema) },
+  responses: { 201: jsonResponse(AccountSchema, "Created"), ...errorResponses(400, 401, 403, 409) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/accounts",
+  tags,
+  security,
+  summary: "List accounts, newest first",
+  middleware: [allow(...VIEWER)] as const,
+  request: { query: AccountListQuery },
+  responses: {
+    200: jsonResponse(
+      z.object({ accounts: z.array(AccountSchema), next_cursor: z.string().nullable() }),
+      "A page",
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}",
+  tags,
+  security,
+  summary: "One account",
+  middleware: [allow(...VIEWER)] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses(401, 403, 404) },
+});
+
+const patch = createRoute({
+  method: "patch",
+  path: "/v1/accounts/{id}",
+  tags,
+  security,
+  summary: "Change an account's label, group or pin (audited)",
+  middleware: [allow(...ADMIN)] as const,
+  request: { params: IdParam, body: jsonBody(PatchAccountSchema) },
+  responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses(400, 401, 403, 404) },
+});
+
+const baseline = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}/baseline",
+  tags,
+  security,
+  summary: "What is normal for the account: every value it was seen with, counts, first and last seen",
+  middleware: [allow(...VIEWER)] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(BaselineSchema, "The baseline"), ...errorResponses(401, 403, 404) },
+});
+
+const eventsRoute = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}/events",
+  tags,
+  security,
+  summary: "The account's events, newest first by occurred_at",
+  middleware: [allow(...VIEWER)] as const,
+  request: {
+    params: IdParam,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      before: z.iso.datetime({ offset: true }).optional(),
+      cursor: z.string().max(300).optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ events: z.array(StoredEventSchema), next_cursor: z.string().nullable() }),
+      "A page",
+    ),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+function decodeEventCursor(cursor: string | undefined, before: string | undefined) {
+  if (cursor) {
+    const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+    if (!at || !id || !Number.isFinite(Number(at))) {
+      throw new ApiError("bad_request", "invalid cursor", [
+        { path: "cursor", message: "is not a cursor this API issued" },
+      ]);
+    }
+    return { at: Number(at), id };
+  }
+  // Everything strictly before the instant: an id above any real one keeps events at that instant out.
+  return before ? { at: Date.parse(before), id: "" } : null;
+}
+
+export function accountsRouter(deps: AppDeps) {
+  const db = deps.database.db;
+  return newRouter()
+    .openapi(create, async (c) => {
+      const auth = c.get("auth");
+      const body = c.req.valid("json");
+      const now = deps.clock.now();
+      try {
+        const row = await db.transaction(async (tx) => {
+          const created = await createAccount(tx, auth.workspaceId, body, now);
+          await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
+            { action: "account.created", targetType: "account", targetId: created.id, details: body },
+          ]);
+          return created;
+        });
+        return c.json(accountJson(row, []), 201);
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new ApiError("conflict", `account ${body.platform}/${body.ref} already exists`);
+        throw err;
+      }
+    })
+    .openapi(list, async (c) => {
+      const auth = c.get("auth");
+      const q = c.req.valid("query");
+      const found = page(
+        await listAccounts(db, auth.workspaceId, q, q.limit, decodeCursor(q.cursor)),
+        q.limit,
+      );
+      const envs = await environmentIdsOf(
+        db,
+        found.items.map((a) => a.id),
+      );
+      return c.json(
+        {
+          accounts: found.items.map((a) => accountJson(a, envs.get(a.id) ?? [])),
+          next_cursor: found.next_cursor,
+        },
+        200,
+      );
+    })
+    .openapi(get, async (c) => {
+      const row = await getAccount(db, c.get("auth").workspaceId, c.req.valid("param").id);
+      if (!row) throw notFound("account");
+      const envs = await environmentIdsOf(db, [row.id]);
+      return c.json(accountJson(row, envs.get(row.id) ?? []), 200);
+    })
+    .openapi(patch, async (c) => {
+      const auth = c.get("auth");
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const now = deps.clock.now();
+      const row = await db.transaction(async (tx) => {
+        const before = await getAccount(tx, auth.workspaceId, id);
+        if (!before) return null;
+        const after = await updateAccount(tx, auth.workspaceId, id, body, now);
+        await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
+          {
+            action: "account.updated",
+            targetType: "account",
+            targetId: id,
+            details: { before: { label: before.label, group: before.group, pin: before.pin }, after: body },
+          },
+        ]);
+        return after;
+      });
+      if (!row) throw notFound("account");
+      const envs = await environmentIdsOf(db, [row.id]);
+      return c.json(accountJson(row, envs.get(row.id) ?? []), 200);
+    })
+    .openapi(baseline, async (c) => {
+      const auth = c.get("auth");
+      const row = await getAccount(db, auth.workspaceId, c.req.valid("param").id);
+      if (!row) throw notFound("account");
+      const values: Record<string, Array<z.infer<typeof BaselineSchema>["values"][string][number]>> = {};
+      for (const v of await baselineOf(db, row.id)) {
+        (values[v.kind as BaselineKind] ??= []).push({
+          value: v.value,
+          count: v.count,
+          first_seen_at: v.firstSeenAt.toISOString(),
+          last_seen_at: v.lastSeenAt.toISOString(),
+          accepted: v.accepted,
+        });
+      }
+      const hours =
+        row.firstEventAt && row.lastEventAt
+          ? (row.lastEventAt.getTime() - row.firstEventAt.getTime()) / 3_600_000
+          : 0;
+      return c.json(
+        {
+          account_id: row.id,
+          state: row.state,
+          pinned: row.pin !== null,
+          pin: row.pin,
+          learning: {
+            events: row.eventCount,
+            required_events: auth.settings.learningEvents,
+            hours: Math.round(hours * 100) / 100,
+            required_hours: auth.settings.learningHours,
+          },
+          values,
+        },
+        200,
+      );
+    })
+    .openapi(eventsRoute, async (c) => {
+      const auth = c.get("auth");
+      const { id } = c.req.valid("param");
+      const q = c.req.valid("query");
+      const row = await getAccount(db, auth.workspaceId, id);
+      if (!row) throw notFound("account");
+      const list = await accountEvents(
+        db,
+        auth.workspaceId,
+        id,
+        q.limit,
+        decodeEventCursor(q.cursor, q.before),
+      );
+      const shown = list.slice(0, q.limit);
+      const last = shown[shown.length - 1];
+      return c.json(
+        {
+          events: shown.map((e) => ({
+            id: e.id,
+            type: e.type,
+            occurred_at: e.occurredAt.toISOString(),
+            received_at: e.receivedAt.toISOString(),
+            environment_id: e.environmentId,
+            operator: e.operator,
+            operation: e.operation,
+            result: {
+              status: e.resultStatus,
+              code: e.resultCode,
+              http_status: e.httpStatus,
+              message: e.resultMessage,
+            },
+            env: {
+              ip: e.ip,
+              ip_class: e.ipClass,
+              subnet: e.subnet,
+              asn: e.asn,
+              asn_org: e.asnOrg,
+              country: e.country,
+              region: e.region,
+              city: e.city,
+              ip_timezone: e.geoTimezone,
+              device_id: e.deviceId,
+              user_agent: e.userAgent,
+              browser: e.browser,
+              os: e.os,
+              timezone: e.timezone,
+              locale: e.locale,
+              profile: e.profile,
+            },
+            risk: e.risk,
+            findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
+          })),
+          next_cursor:
+            list.length > q.limit && last
+              ? Buffer.from(`${last.at}|${last.id}`, "utf8").toString("base64url")
+              : null,
+        },
+        200,
+      );
+    });
+}

@@ -1,0 +1,212 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { SEVERITIES } from "../../domain/model.ts";
+import { applyTrust } from "../../domain/trust.ts";
+import { ApiError, notFound } from "../../errors.ts";
+import {
+  type AlertRow,
+  type AlertStatus,
+  getAlert,
+  listAlerts,
+  transitionAlert,
+} from "../../store/alerts.ts";
+import { writeAudit } from "../../store/audit.ts";
+import type { AppDeps } from "../context.ts";
+import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
+import { errorResponses, IdParam, jsonResponse, newRouter } from "../openapi.ts";
+import { decodeCursor, page } from "../pagination.ts";
+
+const tags = ["alerts"];
+const security = [{ bearer: [] }];
+const STATUSES = ["open", "acknowledged", "resolved", "dismissed"] as const;
+
+export const AlertSchema = z
+  .object({
+    id: z.string(),
+    rule: z.string(),
+    severity: z.enum(SEVERITIES),
+    status: z.enum(STATUSES),
+    account_ids: z.array(z.string()),
+    incident_id: z.string().nullable(),
+    key: z.string(),
+    summary: z.string(),
+    evidence: z.record(z.string(), z.unknown()),
+    count: z.number().int(),
+    first_seen_at: z.string(),
+    last_seen_at: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    verdict: z.enum(["actionable", "false_positive"]).nullable(),
+    note: z.string().nullable(),
+  })
+  .openapi("Alert");
+
+export function alertJson(a: AlertRow): z.infer<typeof AlertSchema> {
+  return {
+    id: a.id,
+    rule: a.rule,
+    severity: a.severity as z.infer<typeof AlertSchema>["severity"],
+    status: a.status,
+    account_ids: a.accountIds,
+    incident_id: a.incidentId,
+    key: a.key,
+    summary: a.summary,
+    evidence: a.evidence,
+    count: a.count,
+    first_seen_at: a.firstSeenAt.toISOString(),
+    last_seen_at: a.lastSeenAt.toISOString(),
+    created_at: a.createdAt.toISOString(),
+    updated_at: a.updatedAt.toISOString(),
+    verdict: a.verdict as z.infer<typeof AlertSchema>["verdict"],
+    note: a.note,
+  };
+}
+
+const ActionBody = z
+  .object({
+    note: z.string().max(2000).optional(),
+    verdict: z.enum(["actionable", "false_positive"]).optional(),
+  })
+  .strict()
+  .openapi("AlertAction");
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/alerts",
+  tags,
+  security,
+  summary: "List alerts, newest first",
+  middleware: [allow(...VIEWER)] as const,
+  request: {
+    query: z.object({
+      status: z.enum(STATUSES).optional(),
+      severity: z.enum(SEVERITIES).optional(),
+      rule: z.string().max(64).optional(),
+      account_id: z.string().max(128).optional(),
+      incident_id: z.string().max(128).optional(),
+      since: z.iso.datetime({ offset: true }).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: z.string().max(200).optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ alerts: z.array(AlertSchema), next_cursor: z.string().nullable() }),
+      "A page",
+    ),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/v1/alerts/{id}",
+  tags,
+  security,
+  summary: "One alert",
+  middleware: [allow(...VIEWER)] as const,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(AlertSchema, "The alert"), ...errorResponses(401, 403, 404) },
+});
+
+/** Which statuses each action may start from, and where it leads. */
+const WORKFLOW: Record<
+  "acknowledge" | "resolve" | "dismiss" | "trust",
+  { from: AlertStatus[]; to: AlertStatus }
+> = {
+  acknowledge: { from: ["open"], to: "acknowledged" },
+  resolve: { from: ["open", "acknowledged"], to: "resolved" },
+  dismiss: { from: ["open", "acknowledged"], to: "dismissed" },
+  trust: { from: ["open", "acknowledged"], to: "resolved" },
+};
+
+const actionRoute = (action: keyof typeof WORKFLOW, summary: string) =>
+  createRoute({
+    method: "post",
+    path: `/v1/alerts/{id}/${action}`,
+    tags,
+    security,
+    summary,
+    middleware: [allow(...REVIEWER)] as const,
+    request: {
+      params: IdParam,
+      body: { required: false, content: { "application/json": { schema: ActionBody } } },
+    },
+    responses: {
+      200: jsonResponse(AlertSchema, "The alert after the action"),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  });
+
+export function alertsRouter(deps: AppDeps) {
+  const db = deps.database.db;
+  const router = newRouter()
+    .openapi(list, async (c) => {
+      const auth = c.get("auth");
+      const q = c.req.valid("query");
+      const found = page(
+        await listAlerts(
+          db,
+          auth.workspaceId,
+          {
+            status: q.status,
+            severity: q.severity,
+            rule: q.rule,
+            accountId: q.account_id,
+            incidentId: q.incident_id,
+            since: q.since ? new Date(q.since) : undefined,
+          },
+          q.limit,
+          decodeCursor(q.cursor),
+        ),
+        q.limit,
+      );
+      return c.json({ alerts: found.items.map(alertJson), next_cursor: found.next_cursor }, 200);
+    })
+    .openapi(get, async (c) => {
+      const row = await getAlert(db, c.get("auth").workspaceId, c.req.valid("param").id);
+      if (!row) throw notFound("alert");
+      return c.json(alertJson(row), 200);
+    });
+
+  const summaries = {
+    acknowledge: "Acknowledge: someone is looking at it",
+    resolve: "Resolve: the cause was dealt with",
+    dismiss: "Dismiss: not worth acting on",
+    trust: "Trust: accept what the alert is about (baseline value, pin, binding or allowance) and resolve it",
+  } as const;
+  for (const action of Object.keys(WORKFLOW) as Array<keyof typeof WORKFLOW>) {
+    router.openapi(actionRoute(action, summaries[action]), async (c) => {
+      const auth = c.get("auth");
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const now = deps.clock.now();
+      const step = WORKFLOW[action];
+      const actor = { tokenId: auth.tokenId, name: auth.tokenName };
+      const row = await db.transaction(async (tx) => {
+        const current = await getAlert(tx, auth.workspaceId, id);
+        if (!current) throw notFound("alert");
+        const moved = await transitionAlert(tx, auth.workspaceId, id, step.from, step.to, body ?? {}, now);
+        if (!moved) throw new ApiError("conflict", `cannot ${action} an alert that is ${current.status}`);
+        const trusted =
+          action === "trust" ? await applyTrust(tx, auth.workspaceId, current, actor, now) : null;
+        await writeAudit(tx, auth.workspaceId, actor, now, [
+          {
+            action: `alert.${action}`,
+            targetType: "alert",
+            targetId: id,
+            details: {
+              from: current.status,
+              to: step.to,
+              note: body?.note ?? null,
+              verdict: body?.verdict ?? null,
+              ...(trusted ? { trusted } : {}),
+            },
+          },
+        ]);
+        return moved;
+      });
+      return c.json(alertJson(row), 200);
+    });
+  }
+  return router;
+}

@@ -1,0 +1,37 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock.ts";
+import type { Enricher } from "../domain/enrich/types.ts";
+import type { Settings } from "../domain/model.ts";
+import type { Env } from "../env.ts";
+import type { Database } from "../store/db.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface AppDeps {
+  database: Database;
+  env: Env;
+  clock: Clock;
+  logger: Logger;
+  enricher: Enricher;
+  metrics: Metrics;
+}
+
+export const ROLES = ["agent", "viewer", "reviewer", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface AuthInfo {
+  tokenId: string;
+  tokenName: string;
+  workspaceId: string;
+  workspaceSlug: string;
+  kind: "agent" | "user";
+  role: Role;
+  environmentId: string | null;
+  settings: Settings;
+}
+
+export interface HonoEnv {
+  Variables: {
+    requestId: string;
+    auth: AuthInfo;
+  };
+}

@@ -1,0 +1,49 @@
+import { createRoute } from "@hono/zod-openapi";
+import { checkEvents, ingestEvents } from "../../domain/ingest.ts";
+import type { AppDeps } from "../context.ts";
+import { allow } from "../middleware/auth.ts";
+import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { sourceIp } from "../source-ip.ts";
+import { IngestBodySchema, IngestResponseSchema } from "./schemas.ts";
+
+const ingestRoute = createRoute({
+  method: "post",
+  path: "/v1/events",
+  tags: ["telemetry"],
+  summary: "Ingest one event or a batch of up to 1000",
+  description:
+    "Every event is judged before the answer: one result per event, in order, with its risk (0–100) and findings. " +
+    "Idempotent by event id: a repeat is counted in `duplicates` and answered with the stored verdict.",
+  security: [{ bearer: [] }],
+  middleware: [allow("agent", "admin")] as const,
+  request: { body: jsonBody(IngestBodySchema) },
+  responses: {
+    202: jsonResponse(IngestResponseSchema, "Accepted and judged"),
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+export function eventsRouter(deps: AppDeps) {
+  return newRouter().openapi(ingestRoute, async (c) => {
+    const body = c.req.valid("json");
+    const auth = c.get("auth");
+    const batch = "events" in body;
+    const inputs = batch ? body.events : [body];
+    checkEvents(inputs, deps.clock.now(), (i) => (batch ? `events.${i}.` : ""));
+    const result = await ingestEvents(
+      { db: deps.database.db, enricher: deps.enricher, clock: deps.clock, settings: auth.settings },
+      {
+        workspaceId: auth.workspaceId,
+        environmentId: auth.environmentId,
+        tokenId: auth.tokenId,
+        name: auth.tokenName,
+      },
+      sourceIp(c, deps.env.TETHER_TRUST_PROXY),
+      inputs,
+    );
+    deps.metrics.eventsAccepted.inc(result.accepted);
+    deps.metrics.eventsDuplicate.inc(result.duplicates);
+    for (const [rule, n] of result.findingCounts) deps.metrics.findings.inc({ rule }, n);
+    return c.json({ accepted: result.accepted, duplicates: result.duplicates, results: result.results }, 202);
+  });
+}

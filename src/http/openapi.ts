@@ -1,0 +1,103 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ZodError } from "zod";
+import { ApiError, type ErrorCode, type ErrorDetail } from "../errors.ts";
+import type { HonoEnv } from "./context.ts";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum([
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "conflict",
+        "payload_too_large",
+        "rate_limited",
+        "unavailable",
+        "internal",
+      ]),
+      message: z.string(),
+      request_id: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
+  400: ["bad_request", "Malformed JSON, wrong types or values; `details` names the offending paths"],
+  401: ["unauthorized", "No token, or a token tether does not know"],
+  403: ["forbidden", "The token's role may not do this"],
+  404: ["not_found", "No such object in the caller's workspace"],
+  409: ["conflict", "Conflicts with an existing object"],
+  412: ["bad_request", "Precondition failed"],
+  413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
+};
+
+/** The error answers a route declares: the shared envelope under each status. */
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413>) {
+  const out: Record<
+    number,
+    { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
+  > = {};
+  for (const s of statuses) {
+    out[s] = {
+      description: ERROR_DESCRIPTIONS[s]![1],
+      content: { "application/json": { schema: ErrorSchema } },
+    };
+  }
+  return out;
+}
+
+/** Zod issues as `details`; for a union (single event or batch) the branch that got furthest is reported. */
+export function zodDetails(error: ZodError): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  const walk = (issues: ZodError["issues"], prefix: PropertyKey[]) => {
+    for (const issue of issues) {
+      const path = [...prefix, ...issue.path];
+      if (issue.code === "invalid_union" && issue.errors.length > 0) {
+        const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+        walk(best, path);
+        continue;
+      }
+      out.push({ path: path.map(String).join("."), message: issue.message });
+    }
+  };
+  walk(error.issues, []);
+  return out.slice(0, 100);
+}
+
+const depth = (issues: ZodError["issues"]) => Math.max(0, ...issues.map((i) => i.path.length));
+
+export function newRouter() {
+  return new OpenAPIHono<HonoEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError("bad_request", "the request does not match the schema", zodDetails(result.error));
+      }
+    },
+  });
+}
+
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const ListQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+};
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
