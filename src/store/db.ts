@@ -37,14 +37,15 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
     db,
     kind: "postgres",
     async migrate() {
-      // Several servers may start at once against one database: one migrates, the others wait.
-      const conn = await client.reserve();
+      // Several servers may start at once against one database: one migrates, the others wait. A
+      // one-connection client keeps the session-level advisory lock and the migration on the same session.
+      const conn = postgres(url, { max: 1, onnotice: () => {} });
       try {
         await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
         await migratePostgres(drizzlePostgres(conn), { migrationsFolder: MIGRATIONS_DIR });
         await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
       } finally {
-        conn.release();
+        await conn.end({ timeout: 5 });
       }
     },
     close: () => client.end({ timeout: 5 }),
