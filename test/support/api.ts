@@ -7,7 +7,13 @@ export interface Answer<T = any> {
 
 /** Typed-enough calls through the real HTTP app (routing, validation, auth, error envelope). */
 export function client(app: App) {
-  async function call<T = any>(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+  async function call<T = any>(
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (token) (init.headers as Record<string, string>).authorization = `Bearer ${token}`;
     if (body !== undefined) {
@@ -27,8 +33,10 @@ export function client(app: App) {
   return {
     call,
     get: <T = any>(path: string, token: string | null) => call<T>("GET", path, token),
-    post: <T = any>(path: string, token: string | null, body?: unknown) => call<T>("POST", path, token, body ?? {}),
-    patch: <T = any>(path: string, token: string | null, body: unknown) => call<T>("PATCH", path, token, body),
+    post: <T = any>(path: string, token: string | null, body?: unknown) =>
+      call<T>("POST", path, token, body ?? {}),
+    patch: <T = any>(path: string, token: string | null, body: unknown) =>
+      call<T>("PATCH", path, token, body),
     put: <T = any>(path: string, token: string | null, body: unknown) => call<T>("PUT", path, token, body),
     del: <T = any>(path: string, token: string | null) => call<T>("DELETE", path, token),
   };

@@ -14,11 +14,20 @@ export interface Workspace {
 }
 
 /** A workspace of its own for each test, with a token of every user role. */
-export async function newWorkspace(database: Database, now = new Date("2026-01-01T00:00:00Z")): Promise<Workspace> {
+export async function newWorkspace(
+  database: Database,
+  now = new Date("2026-01-01T00:00:00Z"),
+): Promise<Workspace> {
   const ws = await createWorkspace(database.db, { slug: uid("ws-") }, now);
   const token = async (role: "admin" | "reviewer" | "viewer") =>
-    (await issueToken(database.db, { workspaceId: ws.id, kind: "user", role, name: `${role} test` }, now)).secret;
-  return { id: ws.id, admin: await token("admin"), reviewer: await token("reviewer"), viewer: await token("viewer") };
+    (await issueToken(database.db, { workspaceId: ws.id, kind: "user", role, name: `${role} test` }, now))
+      .secret;
+  return {
+    id: ws.id,
+    admin: await token("admin"),
+    reviewer: await token("reviewer"),
+    viewer: await token("viewer"),
+  };
 }
 
 /** An environment with its agent token, made through the admin API. */
@@ -32,7 +41,8 @@ export const CHROME_120_WIN =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 export const CHROME_121_WIN =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.6167.85 Safari/537.36";
-export const FIREFOX_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0";
+export const FIREFOX_MAC =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0";
 
 /** Real addresses whose offline geolocation and ASN the tests rely on (see docs/enrichment.md). */
 export const IP = {
@@ -56,7 +66,10 @@ export const IP = {
 export const LA = { timezone: "America/Los_Angeles", locale: "en-US", user_agent: CHROME_120_WIN } as const;
 
 /** An event with a unique id; `at` is when it occurred. */
-export function event(at: Date | string | number, overrides: Partial<EventBody> & { ref?: string; platform?: string } = {}): EventBody {
+export function event(
+  at: Date | string | number,
+  overrides: Partial<EventBody> & { ref?: string; platform?: string } = {},
+): EventBody {
   const { ref, platform, ...rest } = overrides;
   return {
     id: uid("ev-"),

@@ -204,7 +204,9 @@ export function accountsRouter(deps: AppDeps) {
       if (!row) throw notFound("account");
       const values: Record<string, Array<z.infer<typeof BaselineSchema>["values"][string][number]>> = {};
       for (const v of await baselineOf(db, row.id)) {
-        (values[v.kind as BaselineKind] ??= []).push({
+        const list = values[v.kind as BaselineKind] ?? [];
+        values[v.kind as BaselineKind] = list;
+        list.push({
           value: v.value,
           count: v.count,
           first_seen_at: v.firstSeenAt.toISOString(),

@@ -1,0 +1,156 @@
+import { expect } from "vitest";
+import type { App } from "../../src/app.ts";
+import type { Client } from "./api.ts";
+import { event, uid } from "./factories.ts";
+
+export type Caller = "agent" | "viewer" | "reviewer" | "admin";
+export const CALLERS: readonly Caller[] = ["agent", "viewer", "reviewer", "admin"];
+
+/** The ids a protected route's path may name. */
+export interface RouteIds {
+  alert: string;
+  account: string;
+  environment: string;
+  token: string;
+}
+
+export interface ProtectedRoute {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** with `:alert`, `:account`, `:environment` or `:token` where an id goes */
+  path: string;
+  /** the callers CONTRACT.md lets through */
+  allowed: readonly Caller[];
+  /** a valid body, fresh per call (unique names and ids) */
+  body?: () => unknown;
+  /** what an allowed caller gets when every id in the path names nothing: the handler ran */
+  reached: number;
+}
+
+const READERS: readonly Caller[] = ["viewer", "reviewer", "admin"];
+const REVIEWERS: readonly Caller[] = ["reviewer", "admin"];
+const ADMINS: readonly Caller[] = ["admin"];
+
+/** Every protected route of the v1 API with who may call it; a new route adds a row. */
+export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
+  { method: "GET", path: "/v1/whoami", allowed: CALLERS, reached: 200 },
+  {
+    method: "POST",
+    path: "/v1/events",
+    allowed: ["agent", "admin"],
+    body: () => event("2026-01-19T12:00:00Z", { ref: uid("auth-") }),
+    reached: 202,
+  },
+  {
+    method: "POST",
+    path: "/v1/accounts",
+    allowed: ADMINS,
+    body: () => ({ platform: "tiktok_shop", ref: uid("auth-") }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/accounts", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/accounts/:account", allowed: READERS, reached: 404 },
+  {
+    method: "PATCH",
+    path: "/v1/accounts/:account",
+    allowed: ADMINS,
+    body: () => ({ label: "renamed" }),
+    reached: 404,
+  },
+  { method: "GET", path: "/v1/accounts/:account/baseline", allowed: READERS, reached: 404 },
+  { method: "GET", path: "/v1/accounts/:account/events", allowed: READERS, reached: 404 },
+  {
+    method: "POST",
+    path: "/v1/environments",
+    allowed: ADMINS,
+    body: () => ({ name: uid("auth-env-"), account_ids: [] }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/environments", allowed: READERS, reached: 200 },
+  {
+    method: "PUT",
+    path: "/v1/environments/:environment/accounts",
+    allowed: ADMINS,
+    body: () => ({ account_ids: [] }),
+    reached: 404,
+  },
+  { method: "POST", path: "/v1/environments/:environment/tokens", allowed: ADMINS, reached: 404 },
+  {
+    method: "POST",
+    path: "/v1/tokens",
+    allowed: ADMINS,
+    body: () => ({ name: uid("auth-tok-"), role: "viewer" }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/tokens", allowed: ADMINS, reached: 200 },
+  { method: "DELETE", path: "/v1/tokens/:token", allowed: ADMINS, reached: 404 },
+  { method: "GET", path: "/v1/alerts", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/alerts/:alert", allowed: READERS, reached: 404 },
+  ...(["acknowledge", "resolve", "dismiss", "trust"] as const).map(
+    (action): ProtectedRoute => ({
+      method: "POST",
+      path: `/v1/alerts/:alert/${action}`,
+      allowed: REVIEWERS,
+      body: () => ({ note: "checked", verdict: "actionable" }),
+      reached: 404,
+    }),
+  ),
+];
+
+/** Ids that name nothing, in any workspace. */
+export const MISSING_IDS: RouteIds = {
+  alert: "alr_00000000000000000000000000",
+  account: "acc_00000000000000000000000000",
+  environment: "env_00000000000000000000000000",
+  token: "tok_00000000000000000000000000",
+};
+
+export function fillPath(template: string, ids: RouteIds): string {
+  return template.replace(/:(alert|account|environment|token)\b/g, (_, name: keyof RouteIds) => ids[name]);
+}
+
+/** Calls a route of the table as `token` would, with its body when it has one. */
+export function callRoute(api: Client, route: ProtectedRoute, ids: RouteIds, token: string | null) {
+  return api.call(route.method, fillPath(route.path, ids), token, route.body?.());
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** A request with exactly the headers given (no defaults), answering headers too. */
+export async function rawRequest(
+  app: App,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
+  const res = await app.request(path, { method, headers: init.headers ?? {}, body: init.body ?? null });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+/** The contract's one error envelope, with the expected code. */
+export function expectError(answer: { status: number; body: any }, status: number, code: string) {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  expect(answer.body).toEqual({
+    error: expect.objectContaining({ code, message: expect.any(String), request_id: expect.any(String) }),
+  });
+  expect(answer.body.error.message.length).toBeGreaterThan(0);
+}
+
+/** A 400 whose `details` name exactly the given paths (in any order). */
+export function expectInvalid(answer: { status: number; body: any }, ...paths: string[]) {
+  expectError(answer, 400, "bad_request");
+  const details = (answer.body.error.details ?? []) as Array<{ path: string; message: string }>;
+  expect(details.map((d) => d.path).sort()).toEqual([...paths].sort());
+  for (const d of details) expect(d.message).toEqual(expect.any(String));
+}
