@@ -11,6 +11,7 @@ import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter } from "./http/events/routes.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { newRouter } from "./http/openapi.ts";
+import { settingsRouter } from "./http/settings/routes.ts";
 import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
 import { tokensRouter } from "./http/tokens/routes.ts";
 
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", environmentsRouter(deps));
   app.route("/", tokensRouter(deps));
   app.route("/", alertsRouter(deps));
+  app.route("/", settingsRouter(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

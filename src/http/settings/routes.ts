@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { SEVERITIES } from "../../domain/model.ts";
+import { resolveSettings, WorkspaceSettingsSchema } from "../../domain/settings.ts";
+import { writeAudit } from "../../store/audit.ts";
+import { findWorkspaceBySlug, updateWorkspaceSettings } from "../../store/tenancy.ts";
+import type { AppDeps } from "../context.ts";
+import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
+import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+
+const tags = ["settings"];
+const security = [{ bearer: [] }];
+
+const EffectiveSchema = z.object({
+  learning_events: z.number(),
+  learning_hours: z.number(),
+  max_kmh: z.number(),
+  share_days: z.number(),
+  retry_limit: z.number(),
+  alert_min_severity: z.enum(SEVERITIES),
+  sensitive_operations: z.array(z.string()),
+});
+
+const SettingsSchema = z
+  .object({
+    overrides: WorkspaceSettingsSchema.openapi("WorkspaceSettings"),
+    effective: EffectiveSchema,
+  })
+  .openapi("Settings");
+
+/** A patch sets overrides; `null` removes one, falling back to the server's environment default. */
+const PatchSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(WorkspaceSettingsSchema.shape).map(([k, v]) => [k, v.unwrap().nullable().optional()]),
+    ) as {
+      [K in keyof typeof WorkspaceSettingsSchema.shape]: z.ZodOptional<
+        z.ZodNullable<ReturnType<(typeof WorkspaceSettingsSchema.shape)[K]["unwrap"]>>
+      >;
+    },
+  )
+  .strict()
+  .openapi("PatchSettings");
+
+const get = createRoute({
+  method: "get",
+  path: "/v1/settings",
+  tags,
+  security,
+  summary: "The workspace's thresholds: its overrides and the values in force",
+  middleware: [allow(...VIEWER)] as const,
+  responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...errorResponses(401, 403) },
+});
+
+const patch = createRoute({
+  method: "patch",
+  path: "/v1/settings",
+  tags,
+  security,
+  summary: "Override thresholds for this workspace (null restores the default); audited",
+  middleware: [allow(...ADMIN)] as const,
+  request: { body: jsonBody(PatchSchema) },
+  responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...errorResponses(400, 401, 403) },
+});
+
+export function settingsRouter(deps: AppDeps) {
+  const db = deps.database.db;
+  const view = (stored: unknown) => {
+    const overrides = WorkspaceSettingsSchema.parse(stored ?? {});
+    const s = resolveSettings(deps.env, overrides);
+    return {
+      overrides,
+      effective: {
+        learning_events: s.learningEvents,
+        learning_hours: s.learningHours,
+        max_kmh: s.maxKmh,
+        share_days: s.shareDays,
+        retry_limit: s.retryLimit,
+        alert_min_severity: s.alertMinSeverity,
+        sensitive_operations: s.sensitiveOperations,
+      },
+    };
+  };
+  return newRouter()
+    .openapi(get, async (c) => {
+      const ws = await findWorkspaceBySlug(db, c.get("auth").workspaceSlug);
+      return c.json(view(ws?.settings), 200);
+    })
+    .openapi(patch, async (c) => {
+      const auth = c.get("auth");
+      const body = c.req.valid("json");
+      const now = deps.clock.now();
+      const updated = await db.transaction(async (tx) => {
+        const ws = await findWorkspaceBySlug(tx, auth.workspaceSlug);
+        const next: Record<string, unknown> = { ...(ws?.settings ?? {}) };
+        for (const [k, v] of Object.entries(body)) {
+          if (v === null) delete next[k];
+          else if (v !== undefined) next[k] = v;
+        }
+        const row = await updateWorkspaceSettings(tx, auth.workspaceId, next);
+        await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
+          {
+            action: "settings.updated",
+            targetType: "workspace",
+            targetId: auth.workspaceId,
+            details: { before: ws?.settings ?? {}, after: next },
+          },
+        ]);
+        return row;
+      });
+      return c.json(view(updated.settings), 200);
+    });
+}
