@@ -128,6 +128,30 @@ describe("benign churn", () => {
   });
 });
 
+describe("non-public addresses", () => {
+  it("marks private and reserved addresses, does not geolocate them, and judges no network rule on them", async () => {
+    const { api, ws, send, ref, after, accountId } = await learnedAccount();
+    const results = await send(
+      event(after, { ref, env: { ip: "10.20.30.40", device_id: "dev-1", ...LA } }),
+      event(after + MINUTE, { ref, env: { ip: "203.0.113.9", device_id: "dev-1", ...LA } }),
+    );
+    expect(results.flatMap(rules)).toEqual([]);
+    const stored = await api.get(`/v1/accounts/${accountId}/events?limit=2`, ws.viewer);
+    expect(stored.body.events.map((e: { env: unknown }) => e.env)).toEqual([
+      expect.objectContaining({ ip: "203.0.113.9", ip_class: "reserved", country: null, asn: null }),
+      expect.objectContaining({
+        ip: "10.20.30.40",
+        ip_class: "private",
+        subnet: "10.20.30.0/24",
+        country: null,
+        asn: null,
+      }),
+    ]);
+    const baseline = await api.get(`/v1/accounts/${accountId}/baseline`, ws.viewer);
+    expect(baseline.body.values.ip.map((v: { value: string }) => v.value)).toEqual([IP.home]);
+  });
+});
+
 describe("per-account deviation rules", () => {
   it("raises new_device (high) for a device the account never used", async () => {
     const { send, alerts, ref, after, accountId } = await learnedAccount();
