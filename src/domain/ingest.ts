@@ -31,7 +31,7 @@ import { Baseline, type BaselineKind, featuresOf } from "./baseline.ts";
 import type { Enricher } from "./enrich/types.ts";
 import type { EnrichedEvent, EventType, Finding, Settings, Severity } from "./model.ts";
 import { severityRank } from "./model.ts";
-import { type Counts, eventRisk, statisticalLogRatio } from "./risk.ts";
+import { type Counts, eventRisk, populationPaths, statisticalLogRatio } from "./risk.ts";
 import { evaluateAccountRules, type HistoryPoint } from "./rules/index.ts";
 
 /** An event as the API accepts it (the HTTP schema's output has this shape). */
@@ -188,9 +188,9 @@ export async function ingestEvents(
 
     const wantedCounts = new Map<string, { k: string; v: string }>();
     for (const { event } of fresh) {
-      for (const [kind, value] of featuresOf(event)) {
-        wantedCounts.set(featureKey(kind, value), { k: kind, v: value });
-        wantedCounts.set(featureKey(kind, ""), { k: kind, v: "" });
+      for (const { kind, path, root } of populationPaths(featureMap(event))) {
+        wantedCounts.set(featureKey(kind, path), { k: kind, v: path });
+        if (root) wantedCounts.set(featureKey(kind, ""), { k: kind, v: "" });
       }
     }
     const population = await loadFeatureCounts(tx, caller.workspaceId, [...wantedCounts.values()]);
@@ -274,11 +274,11 @@ export async function ingestEvents(
             });
           }
         }
-        for (const [kind, value] of features) {
-          for (const key of [featureKey(kind, value), featureKey(kind, "")]) {
-            const [k, v] = key.split("\u0000") as [string, string];
+        for (const { kind, path, root } of populationPaths(featureMap(event))) {
+          for (const v of root ? [path, ""] : [path]) {
+            const key = featureKey(kind, v);
             population.set(key, (population.get(key) ?? 0) + 1);
-            const d = populationDeltas.get(key) ?? { k, v, n: 0 };
+            const d = populationDeltas.get(key) ?? { k: kind, v, n: 0 };
             d.n += 1;
             populationDeltas.set(key, d);
           }
@@ -401,7 +401,7 @@ function countsFor(baseline: Baseline, population: Map<string, number>): Counts 
   return {
     account: (kind, value) => baseline.count(kind, value),
     accountTotal: (kind) => baseline.total(kind),
-    workspace: (kind, value) => population.get(featureKey(kind, value)) ?? 0,
+    workspace: (kind, path) => population.get(featureKey(kind, path)) ?? 0,
     workspaceTotal: (kind) => population.get(featureKey(kind, "")) ?? 0,
   };
 }

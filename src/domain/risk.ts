@@ -11,9 +11,17 @@ import type { Finding, Severity } from "./model.ts";
 export interface Counts {
   account(kind: BaselineKind, value: string): number;
   accountTotal(kind: BaselineKind): number;
-  workspace(kind: BaselineKind, value: string): number;
+  /**
+   * The workspace's count of a value *under its ancestors*: `path` joins the values from the hierarchy's root
+   * down to this level (see `populationPaths`), so Chrome on Linux and Chrome on Windows are counted apart and
+   * every conditional p(child | parent) is exact even where a browser or an ASN spans several parents.
+   */
+  workspace(kind: BaselineKind, path: string): number;
   workspaceTotal(kind: BaselineKind): number;
 }
+
+/** Separates the levels of a population path; never part of an accepted value. */
+export const PATH_SEP = "\u001f";
 
 /** Prior strength: how many observations the population's opinion is worth for an account. */
 export const ALPHA = 1;
@@ -52,9 +60,11 @@ export function hierarchyLogRatio(levels: Array<[BaselineKind, string]>, counts:
   let pWorkspace = 1;
   let pAccount = 1;
   let parentWorkspaceCount: number | null = null;
+  let path = "";
   for (let i = levels.length - 1; i >= 0; i--) {
     const [kind, value] = levels[i]!;
-    const cW = counts.workspace(kind, value);
+    path = path ? `${path}${PATH_SEP}${value}` : value;
+    const cW = counts.workspace(kind, path);
     const conditionalW =
       (cW + 1) / ((parentWorkspaceCount ?? counts.workspaceTotal(kind)) + VOCABULARY[kind]);
     const nA = counts.accountTotal(kind);
@@ -67,17 +77,42 @@ export function hierarchyLogRatio(levels: Array<[BaselineKind, string]>, counts:
   return Math.log(pWorkspace / pAccount);
 }
 
-export function statisticalLogRatio(features: Partial<Record<BaselineKind, string>>, counts: Counts): number {
-  let total = 0;
+function levelsOf(features: Partial<Record<BaselineKind, string>>): Array<Array<[BaselineKind, string]>> {
+  const out: Array<Array<[BaselineKind, string]>> = [];
   for (const hierarchy of HIERARCHIES) {
     const levels: Array<[BaselineKind, string]> = [];
     for (const kind of hierarchy) {
       const value = features[kind];
       if (value !== undefined) levels.push([kind, value]);
     }
-    if (levels.length > 0) total += hierarchyLogRatio(levels, counts);
+    if (levels.length > 0) out.push(levels);
   }
+  return out;
+}
+
+export function statisticalLogRatio(features: Partial<Record<BaselineKind, string>>, counts: Counts): number {
+  let total = 0;
+  for (const levels of levelsOf(features)) total += hierarchyLogRatio(levels, counts);
   return total;
+}
+
+/**
+ * The population keys an event counts under: each present level with its path from the hierarchy's root,
+ * plus `root` marking the levels whose kind total (value '') must be counted too.
+ */
+export function populationPaths(
+  features: Partial<Record<BaselineKind, string>>,
+): Array<{ kind: BaselineKind; path: string; root: boolean }> {
+  const out: Array<{ kind: BaselineKind; path: string; root: boolean }> = [];
+  for (const levels of levelsOf(features)) {
+    let path = "";
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const [kind, value] = levels[i]!;
+      path = path ? `${path}${PATH_SEP}${value}` : value;
+      out.push({ kind, path, root: i === levels.length - 1 });
+    }
+  }
+  return out;
 }
 
 export function logRatioToRisk(s: number): number {
