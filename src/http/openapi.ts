@@ -60,7 +60,7 @@ export function zodDetails(error: ZodError): ErrorDetail[] {
         walk(best, path);
         continue;
       }
-      out.push({ path: path.map(String).join("."), message: issue.message });
+      out.push({ path: path.length > 0 ? path.map(String).join(".") : "body", message: issue.message });
     }
   };
   walk(error.issues, []);

@@ -83,6 +83,14 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   },
   { method: "GET", path: "/v1/tokens", allowed: ADMINS, reached: 200 },
   { method: "DELETE", path: "/v1/tokens/:token", allowed: ADMINS, reached: 404 },
+  { method: "GET", path: "/v1/settings", allowed: READERS, reached: 200 },
+  {
+    method: "PATCH",
+    path: "/v1/settings",
+    allowed: ADMINS,
+    body: () => ({ retry_limit: 7 }),
+    reached: 200,
+  },
   { method: "GET", path: "/v1/alerts", allowed: READERS, reached: 200 },
   { method: "GET", path: "/v1/alerts/:alert", allowed: READERS, reached: 404 },
   ...(["acknowledge", "resolve", "dismiss", "trust"] as const).map(
@@ -95,6 +103,10 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
     }),
   ),
 ];
+
+/** "GET /v1/accounts/{id}": a table row named as the OpenAPI document names its operation. */
+export const openApiName = (route: ProtectedRoute) =>
+  `${route.method} ${route.path.replace(/:(alert|account|environment|token)\b/g, "{id}")}`;
 
 /** Ids that name nothing, in any workspace. */
 export const MISSING_IDS: RouteIds = {
@@ -117,7 +129,17 @@ export interface RawAnswer {
   status: number;
   headers: Headers;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, read loosely by assertions like api.ts's Answer
   body: any;
+}
+
+interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    request_id: string;
+    details?: Array<{ path: string; message: string }>;
+  };
 }
 
 /** A request with exactly the headers given (no defaults), answering headers too. */
@@ -139,18 +161,22 @@ export async function rawRequest(
 }
 
 /** The contract's one error envelope, with the expected code. */
-export function expectError(answer: { status: number; body: any }, status: number, code: string) {
+export function expectError(answer: { status: number; body: unknown }, status: number, code: string) {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
   expect(answer.body).toEqual({
     error: expect.objectContaining({ code, message: expect.any(String), request_id: expect.any(String) }),
   });
-  expect(answer.body.error.message.length).toBeGreaterThan(0);
+  const { error } = answer.body as ErrorBody;
+  expect(error.message.length).toBeGreaterThan(0);
+  expect(Object.keys(error).filter((k) => !["code", "message", "request_id", "details"].includes(k))).toEqual(
+    [],
+  );
 }
 
 /** A 400 whose `details` name exactly the given paths (in any order). */
-export function expectInvalid(answer: { status: number; body: any }, ...paths: string[]) {
+export function expectInvalid(answer: { status: number; body: unknown }, ...paths: string[]) {
   expectError(answer, 400, "bad_request");
-  const details = (answer.body.error.details ?? []) as Array<{ path: string; message: string }>;
+  const details = (answer.body as ErrorBody).error.details ?? [];
   expect(details.map((d) => d.path).sort()).toEqual([...paths].sort());
   for (const d of details) expect(d.message).toEqual(expect.any(String));
 }

@@ -1,10 +1,22 @@
 import { createRoute } from "@hono/zod-openapi";
 import { checkEvents, ingestEvents } from "../../domain/ingest.ts";
+import { ApiError } from "../../errors.ts";
 import type { AppDeps } from "../context.ts";
 import { allow } from "../middleware/auth.ts";
-import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { errorResponses, jsonBody, jsonResponse, newRouter, zodDetails } from "../openapi.ts";
 import { sourceIp } from "../source-ip.ts";
-import { IngestBodySchema, IngestResponseSchema } from "./schemas.ts";
+import { EventBatchSchema, EventSchema, IngestBodySchema, IngestResponseSchema } from "./schemas.ts";
+
+/**
+ * The body is one event or a batch; which one is read from its shape, so a bad field of a single event is
+ * reported at its own path (`occurred_at`), not as a missing `events`.
+ */
+function rejectIngestBody(body: unknown): never {
+  const batch = typeof body === "object" && body !== null && !Array.isArray(body) && "events" in body;
+  const parsed = (batch ? EventBatchSchema : EventSchema).safeParse(body);
+  const details = parsed.success ? [] : zodDetails(parsed.error);
+  throw new ApiError("bad_request", "the request does not match the schema", details);
+}
 
 const ingestRoute = createRoute({
   method: "post",
@@ -24,26 +36,37 @@ const ingestRoute = createRoute({
 });
 
 export function eventsRouter(deps: AppDeps) {
-  return newRouter().openapi(ingestRoute, async (c) => {
-    const body = c.req.valid("json");
-    const auth = c.get("auth");
-    const batch = "events" in body;
-    const inputs = batch ? body.events : [body];
-    checkEvents(inputs, deps.clock.now(), (i) => (batch ? `events.${i}.` : ""));
-    const result = await ingestEvents(
-      { db: deps.database.db, enricher: deps.enricher, clock: deps.clock, settings: auth.settings },
-      {
-        workspaceId: auth.workspaceId,
-        environmentId: auth.environmentId,
-        tokenId: auth.tokenId,
-        name: auth.tokenName,
-      },
-      sourceIp(c, deps.env.TETHER_TRUST_PROXY),
-      inputs,
-    );
-    deps.metrics.eventsAccepted.inc(result.accepted);
-    deps.metrics.eventsDuplicate.inc(result.duplicates);
-    for (const [rule, n] of result.findingCounts) deps.metrics.findings.inc({ rule }, n);
-    return c.json({ accepted: result.accepted, duplicates: result.duplicates, results: result.results }, 202);
-  });
+  return newRouter().openapi(
+    ingestRoute,
+    async (c) => {
+      const body = c.req.valid("json");
+      const auth = c.get("auth");
+      const batch = "events" in body;
+      const inputs = batch ? body.events : [body];
+      checkEvents(inputs, deps.clock.now(), (i) => (batch ? `events.${i}.` : ""));
+      const result = await ingestEvents(
+        { db: deps.database.db, enricher: deps.enricher, clock: deps.clock, settings: auth.settings },
+        {
+          workspaceId: auth.workspaceId,
+          environmentId: auth.environmentId,
+          tokenId: auth.tokenId,
+          name: auth.tokenName,
+        },
+        sourceIp(c, deps.env.TETHER_TRUST_PROXY),
+        inputs,
+      );
+      deps.metrics.eventsAccepted.inc(result.accepted);
+      deps.metrics.eventsDuplicate.inc(result.duplicates);
+      for (const [rule, n] of result.findingCounts) deps.metrics.findings.inc({ rule }, n);
+      return c.json(
+        { accepted: result.accepted, duplicates: result.duplicates, results: result.results },
+        202,
+      );
+    },
+    (result) => {
+      // @hono/zod-validator hands the hook the raw body as `data` on failure too; its types omit it.
+      if (!result.success) rejectIngestBody((result as unknown as { data: unknown }).data);
+      return undefined;
+    },
+  );
 }
