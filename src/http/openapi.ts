@@ -60,6 +60,11 @@ export function zodDetails(error: ZodError): ErrorDetail[] {
         walk(best, path);
         continue;
       }
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys)
+          out.push({ path: [...path, key].map(String).join("."), message: "is not a known field" });
+        continue;
+      }
       out.push({ path: path.length > 0 ? path.map(String).join(".") : "body", message: issue.message });
     }
   };

@@ -394,7 +394,7 @@ describe("alert workflow conflicts", () => {
 
   it.each([
     ["an unknown verdict", { verdict: "maybe" }, "verdict"],
-    ["an unknown field", { reason: "x" }, ""],
+    ["an unknown field", { reason: "x" }, "reason"],
     ["a note of the wrong type", { note: 5 }, "note"],
   ])("answers 400 to a body with %s and leaves the alert open", async (_, body, path) => {
     const { api, ws, agent } = await agentWorkspace();
@@ -528,7 +528,7 @@ describe("admin validation", () => {
     ["a CIDR that is not an address", { cidrs: ["203.0.113.0/24", "example.com/8"] }, "pin.cidrs.1"],
     ["a lowercase country", { countries: ["us"] }, "pin.countries.0"],
     ["an invalid timezone", { timezones: ["Mars/Base"] }, "pin.timezones.0"],
-    ["an unknown pin field", { ips: ["1.2.3.4"] }, "pin"],
+    ["an unknown pin field", { ips: ["1.2.3.4"] }, "pin.ips"],
   ])("answers 400 to a pin with %s, and creates nothing", async (_, pin, path) => {
     const { api, ws } = await agentWorkspace();
     const res = await api.post("/v1/accounts", ws.admin, {
