@@ -40,7 +40,9 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), "tether-test-"));
   const database = await openPglite();
   await database.migrate();
-  const dump = await (database.db as unknown as { $client: { dumpDataDir(c: "none"): Promise<Blob> } }).$client.dumpDataDir("none");
+  const dump = await (
+    database.db as unknown as { $client: { dumpDataDir(c: "none"): Promise<Blob> } }
+  ).$client.dumpDataDir("none");
   await database.close();
   const file = join(dir, "template.tar");
   await writeFile(file, Buffer.from(await dump.arrayBuffer()));

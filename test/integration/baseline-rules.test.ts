@@ -537,3 +537,21 @@ describe("alerts", () => {
     expect((await api.get("/v1/alerts?severity=critical", ws.viewer)).body.alerts).toEqual([]);
   });
 });
+
+describe("env_hopping episodes", () => {
+  it("keeps one alert for an episode that grows from two to three networks", async () => {
+    const { send, alerts, ref, after } = await learnedAccount();
+    await send(
+      event(after, { ref, env: { ip: IP.otherNetwork, device_id: "dev-1", ...LA } }),
+      event(after + 20 * MINUTE, { ref, env: { ip: IP.home, device_id: "dev-1", ...LA } }),
+      event(after + 40 * MINUTE, {
+        ref,
+        env: { ip: IP.virginia, device_id: "dev-1", ...LA, timezone: "America/New_York" },
+      }),
+    );
+    const hopping = await alerts("&rule=env_hopping");
+    expect(hopping).toHaveLength(1);
+    expect(hopping[0].count).toBeGreaterThanOrEqual(2);
+    expect(hopping[0].evidence.asns).toEqual([7922, 14618, 22773]);
+  });
+});

@@ -25,9 +25,10 @@ export const envHopping: Rule = {
       const asns = new Set(inside.flatMap((p) => (p.asn === null ? [] : [p.asn])));
       if (ips.size < MAX_IPS && asns.size < MAX_ASNS) continue;
       const sortedAsns = [...asns].sort((a, b) => a - b);
-      const key = sortedAsns.map((a) => `AS${a}`).join("+");
+      // One live alert per account however the episode grows (a third network must not open a second
+      // alert); the networks seen are in the evidence, and trust allows hopping for this account.
       return [
-        finding(this, ctx, key, `${ips.size} IPs across ${asns.size} network(s) within one hour`, {
+        finding(this, ctx, "", `${ips.size} IPs across ${asns.size} network(s) within one hour`, {
           ips: [...ips].sort(),
           asns: sortedAsns,
           window_start: new Date(start.occurredAt).toISOString(),

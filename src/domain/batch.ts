@@ -1,0 +1,297 @@
+import { newId } from "../ids.ts";
+import type { AccountDelta, AlertDelta, BaselineDelta, EventRow, LockedAccount } from "../store/ingest.ts";
+import { allowanceKey } from "../store/ingest.ts";
+import { alertIdentity } from "./alerts.ts";
+import { type Baseline, type BaselineKind, featuresOf } from "./baseline.ts";
+import type { Caller, EventInput, EventVerdict } from "./ingest.ts";
+import { type EnrichedEvent, type Finding, type Settings, severityRank } from "./model.ts";
+import { type Counts, eventRisk, populationPaths, statisticalLogRatio } from "./risk.ts";
+import { evaluateAccountRules, type HistoryPoint, type RuleContext } from "./rules/index.ts";
+
+const HOUR = 3_600_000;
+
+/** Learning until both enough events and enough time (on occurred_at) have passed; once established, always. */
+export function isLearning(
+  account: Pick<LockedAccount, "state" | "eventCount" | "firstEventAt">,
+  at: number,
+  settings: Settings,
+): boolean {
+  if (account.state === "established") return false;
+  if (account.eventCount < settings.learningEvents || account.firstEventAt === null) return true;
+  return at - account.firstEventAt < settings.learningHours * HOUR;
+}
+
+export const featureKey = (kind: string, value: string) => `${kind}\u0000${value}`;
+const accountKeyOf = (platform: string, ref: string) => `${platform}\u0000${ref}`;
+
+export function featureMap(event: EnrichedEvent): Partial<Record<BaselineKind, string>> {
+  return Object.fromEntries(featuresOf(event));
+}
+
+/** What was read for a batch before judging it. */
+export interface BatchContext {
+  /** the batch's accounts by platform/ref, locked for the transaction */
+  accounts: Map<string, LockedAccount>;
+  /** accounts bound to the reporting agent's environment; null when no agent reports */
+  bound: Set<string> | null;
+  baselines: Map<string, Baseline>;
+  /** workspace counts by featureKey(kind, path) */
+  population: Map<string, number>;
+  history: Map<string, HistoryPoint[]>;
+  allowed: Set<string>;
+}
+
+/**
+ * Judges the events of one batch in order, in memory, and gathers what must be written: each event sees the
+ * baseline, history and population counts as the events before it left them.
+ */
+export class BatchJudge {
+  readonly eventRows: EventRow[] = [];
+  readonly findingCounts = new Map<string, number>();
+  /** latest occurred_at seen (never later than now): the environment's sign of life */
+  lastSeen = 0;
+  private readonly baselineWrites = new Map<string, BaselineDelta>();
+  private readonly populationWrites = new Map<string, { k: string; v: string; n: number }>();
+  private readonly accountWrites = new Map<string, AccountDelta>();
+  private readonly alertWrites = new Map<string, AlertDelta>();
+
+  constructor(
+    private readonly ctx: BatchContext,
+    private readonly caller: Caller,
+    private readonly settings: Settings,
+    private readonly now: Date,
+  ) {}
+
+  judge(input: EventInput, event: EnrichedEvent): EventVerdict {
+    this.lastSeen = Math.max(this.lastSeen, Math.min(event.occurredAt, this.now.getTime()));
+    const account = input.account
+      ? this.ctx.accounts.get(accountKeyOf(input.account.platform, input.account.ref))
+      : undefined;
+    let findings: Finding[] = [];
+    let risk = 0;
+    if (account) {
+      const baseline = this.ctx.baselines.get(account.id)!;
+      findings = evaluateAccountRules(this.ruleContext(account, baseline, event)).filter(
+        (f) =>
+          !this.ctx.allowed.has(
+            allowanceKey(f.rule, alertIdentity(f.rule, f.accountIds, f.key).accountIds.join(","), f.key),
+          ),
+      );
+      risk = eventRisk(statisticalLogRatio(featureMap(event), this.counts(baseline)), findings);
+      const alerting = findings.filter(
+        (f) => severityRank(f.severity) >= severityRank(this.settings.alertMinSeverity),
+      );
+      this.observe(account, baseline, event, alerting);
+      for (const f of findings) this.findingCounts.set(f.rule, (this.findingCounts.get(f.rule) ?? 0) + 1);
+      for (const f of alerting) this.addAlert(f, event.occurredAt);
+    }
+    const verdict: EventVerdict = {
+      id: event.id,
+      account_id: account?.id ?? null,
+      risk,
+      findings: findings.map((f) => ({ rule: f.rule, severity: f.severity, message: f.message })),
+    };
+    this.eventRows.push(toRow(event, verdict, this.caller.environmentId));
+    return verdict;
+  }
+
+  baselineDeltas(): BaselineDelta[] {
+    return [...this.baselineWrites.values()];
+  }
+
+  populationDeltas(): Array<{ k: string; v: string; n: number }> {
+    return [...this.populationWrites.values()];
+  }
+
+  accountDeltas(): AccountDelta[] {
+    return [...this.accountWrites.values()];
+  }
+
+  alertDeltas(): AlertDelta[] {
+    return [...this.alertWrites.values()];
+  }
+
+  alertCount(): number {
+    return this.alertWrites.size;
+  }
+
+  private ruleContext(account: LockedAccount, baseline: Baseline, event: EnrichedEvent): RuleContext {
+    return {
+      event,
+      account: {
+        id: account.id,
+        platform: account.platform,
+        ref: account.ref,
+        group: account.group,
+        pin: account.pin,
+        learning: isLearning(account, event.occurredAt, this.settings),
+      },
+      baseline,
+      history: this.ctx.history.get(account.id)!,
+      environmentId: this.caller.environmentId,
+      bound: this.ctx.bound ? this.ctx.bound.has(account.id) || account.inserted : null,
+      settings: this.settings,
+    };
+  }
+
+  private counts(baseline: Baseline): Counts {
+    const population = this.ctx.population;
+    return {
+      account: (kind, value) => baseline.count(kind, value),
+      accountTotal: (kind) => baseline.total(kind),
+      workspace: (kind, path) => population.get(featureKey(kind, path)) ?? 0,
+      workspaceTotal: (kind) => population.get(featureKey(kind, "")) ?? 0,
+    };
+  }
+
+  /** Feeds the event into the account's baseline, the population, the history and the account's state. */
+  private observe(
+    account: LockedAccount,
+    baseline: Baseline,
+    event: EnrichedEvent,
+    alerting: Finding[],
+  ): void {
+    const at = new Date(event.occurredAt).toISOString();
+    // Values an alert is about stay seen-but-not-normal until trusted (docs/adr/0003).
+    const quarantined = new Set(alerting.flatMap((f) => (f.about ?? []).map(([k, v]) => featureKey(k, v))));
+    for (const [kind, value] of featuresOf(event)) {
+      const accepted = !quarantined.has(featureKey(kind, value));
+      baseline.observe(kind, value, event.occurredAt, accepted);
+      const key = `${account.id}\u0000${featureKey(kind, value)}`;
+      const d = this.baselineWrites.get(key);
+      if (d) {
+        d.count += 1;
+        d.accepted ||= accepted;
+        if (at < d.first) d.first = at;
+        if (at > d.last) d.last = at;
+      } else {
+        this.baselineWrites.set(key, {
+          account_id: account.id,
+          kind,
+          value,
+          count: 1,
+          first: at,
+          last: at,
+          accepted,
+        });
+      }
+    }
+    for (const { kind, path, root } of populationPaths(featureMap(event))) {
+      for (const v of root ? [path, ""] : [path]) {
+        const key = featureKey(kind, v);
+        this.ctx.population.set(key, (this.ctx.population.get(key) ?? 0) + 1);
+        const d = this.populationWrites.get(key) ?? { k: kind, v, n: 0 };
+        d.n += 1;
+        this.populationWrites.set(key, d);
+      }
+    }
+    const net = event.net;
+    if (net?.ipClass === "public") {
+      this.ctx.history.get(account.id)!.push({
+        id: event.id,
+        occurredAt: event.occurredAt,
+        ip: net.ip,
+        asn: net.asn,
+        lat: net.lat,
+        lon: net.lon,
+        accuracyKm: net.accuracyKm,
+        country: net.country,
+        region: net.region,
+        city: net.city,
+      });
+    }
+    account.eventCount += 1;
+    account.firstEventAt = Math.min(account.firstEventAt ?? event.occurredAt, event.occurredAt);
+    const delta = this.accountWrites.get(account.id) ?? {
+      id: account.id,
+      state: account.state,
+      added: 0,
+      first: at,
+      last: at,
+      established_at: null,
+    };
+    delta.added += 1;
+    if (at < delta.first) delta.first = at;
+    if (at > delta.last) delta.last = at;
+    if (account.state === "learning" && !isLearning(account, event.occurredAt, this.settings)) {
+      account.state = "established";
+      delta.state = "established";
+      delta.established_at = this.now.toISOString();
+    }
+    this.accountWrites.set(account.id, delta);
+  }
+
+  private addAlert(f: Finding, at: number): void {
+    const { dedupKey, accountIds } = alertIdentity(f.rule, f.accountIds, f.key);
+    const iso = new Date(at).toISOString();
+    const evidence = f.about ? { ...f.evidence, baseline_values: f.about } : f.evidence;
+    const existing = this.alertWrites.get(dedupKey);
+    if (existing) {
+      existing.count += 1;
+      if (iso < existing.first) existing.first = iso;
+      if (iso >= existing.last) {
+        existing.last = iso;
+        existing.summary = f.message;
+        existing.evidence = evidence;
+      }
+      if (severityRank(f.severity) > severityRank(existing.severity as Finding["severity"]))
+        existing.severity = f.severity;
+      return;
+    }
+    this.alertWrites.set(dedupKey, {
+      id: newId("alr", at),
+      rule: f.rule,
+      severity: f.severity,
+      account_ids: accountIds,
+      incident_id: null,
+      key: f.key,
+      dedup_key: dedupKey,
+      summary: f.message,
+      evidence,
+      count: 1,
+      first: iso,
+      last: iso,
+    });
+  }
+}
+
+function toRow(event: EnrichedEvent, verdict: EventVerdict, environmentId: string | null): EventRow {
+  const net = event.net;
+  return {
+    id: event.id,
+    account_id: verdict.account_id,
+    environment_id: environmentId,
+    type: event.type,
+    occurred_at: new Date(event.occurredAt).toISOString(),
+    operator: event.operator,
+    operation: event.operation,
+    result_status: event.result.status,
+    result_code: event.result.code,
+    http_status: event.result.httpStatus,
+    result_message: event.result.message,
+    ip: net?.ip ?? null,
+    ip_class: net?.ipClass ?? null,
+    subnet: net?.subnet ?? null,
+    asn: net?.asn ?? null,
+    asn_org: net?.asnOrg ?? null,
+    country: net?.country ?? null,
+    region: net?.region ?? null,
+    city: net?.city ?? null,
+    geo_timezone: net?.timezone ?? null,
+    lat: net?.lat ?? null,
+    lon: net?.lon ?? null,
+    accuracy_km: net?.accuracyKm ?? null,
+    device_id: event.deviceId,
+    user_agent: event.userAgent,
+    browser: event.ua?.browser ?? null,
+    browser_version: event.ua?.browserVersion ?? null,
+    os: event.ua?.os ?? null,
+    device_type: event.ua?.deviceType ?? null,
+    timezone: event.timezone,
+    locale: event.locale,
+    profile: event.profile,
+    attributes: event.attributes,
+    risk: verdict.risk,
+    findings: verdict.findings,
+  };
+}
