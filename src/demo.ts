@@ -635,7 +635,7 @@ function report(
   members: Map<string, Member>,
   tally: Posting,
   { alerts, established }: Readback,
-): string {
+): { text: string; ok: boolean } {
   const { base } = server;
   const lines: string[] = [];
   const out = (s = "") => lines.push(s);
@@ -674,9 +674,11 @@ function report(
     out(`  ${rule.padEnd(24)} ${String(n).padStart(3)}`);
   out("");
   out("Scenarios / 场景:");
+  let ok = true;
   for (const s of SCENARIOS) {
     const m = members.get(s.ref)!;
     const hit = alerts.some((a) => a.rule === s.rule && a.account_ids.includes(m.id));
+    ok &&= hit;
     const who = `${m.spec.platform}/${s.ref}`;
     out(`  ${hit ? "✓" : "✗"} ${s.rule.padEnd(20)} ${who.padEnd(23)} ${s.en} / ${s.zh}`);
   }
@@ -693,7 +695,7 @@ function report(
   );
   out(`      ${noisy.length} alerts / 条告警 of ${CHURN_RULES.join(", ")}`);
   for (const a of noisy) out(`      ${a.rule}: ${a.summary}`);
-  return `${lines.join("\n")}\n`;
+  return { text: `${lines.join("\n")}\n`, ok: ok && noisy.length === 0 };
 }
 
 // ——— the command ———
@@ -733,9 +735,11 @@ export async function runDemo(argv: string[]): Promise<number> {
       alerts: await openAlerts(call, admin),
       established: await establishedCount(call, admin),
     };
-    process.stdout.write(report(server, admin, members, tally, readback));
+    const summary = report(server, admin, members, tally, readback);
+    process.stdout.write(summary.text);
 
-    if (options.exit) return 0;
+    // With --exit (tests, CI) a scenario that raised no alert, or churn that raised one, fails the run.
+    if (options.exit) return summary.ok ? 0 : 1;
     process.stdout.write("\nPress Ctrl+C to stop the server. / 按 Ctrl+C 停止服务器。\n");
     if ((await untilSignalOrExit(server)) === "exited") {
       process.stderr.write("tether demo: the server stopped unexpectedly\n");
