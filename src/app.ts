@@ -5,6 +5,7 @@ import { routePath } from "hono/route";
 import { ApiError, type ErrorCode, envelope } from "./errors.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
+import { associationsRouter } from "./http/associations/routes.ts";
 import type { AppDeps } from "./http/context.ts";
 import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", tokensRouter(deps));
   app.route("/", alertsRouter(deps));
   app.route("/", settingsRouter(deps));
+  app.route("/", associationsRouter(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

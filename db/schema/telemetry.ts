@@ -75,6 +75,8 @@ export const baselineValues = pgTable(
     lastSeenAt: ts("last_seen_at").notNull(),
     /** normal for the account: learned while learning, seen without an alert, or trusted by a person */
     accepted: boolean("accepted").notNull().default(false),
+    /** the latest event that carried the value: evidence for cross-account links */
+    lastEventId: text("last_event_id"),
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.kind, t.value] }),
@@ -92,4 +94,28 @@ export const featureCounts = pgTable(
     count: bigint("count", { mode: "number" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.kind, t.value] })],
+);
+
+/**
+ * The history of risky sharing: one row per (kind, value, pair of accounts in different isolation groups),
+ * from the event that created the link to the latest one that used it. `account_a` < `account_b`.
+ */
+export const links = pgTable(
+  "links",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    kind: text("kind", { enum: ["device", "ip", "subnet"] }).notNull(),
+    value: text("value").notNull(),
+    accountA: text("account_a").notNull(),
+    accountB: text("account_b").notNull(),
+    firstSeenAt: ts("first_seen_at").notNull(),
+    lastSeenAt: ts("last_seen_at").notNull(),
+    count: integer("count").notNull(),
+    firstEventId: text("first_event_id").notNull(),
+    lastEventId: text("last_event_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.kind, t.value, t.accountA, t.accountB] }),
+    index("links_recent_idx").on(t.workspaceId, t.lastSeenAt),
+  ],
 );

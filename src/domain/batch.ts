@@ -1,4 +1,5 @@
 import { newId } from "../ids.ts";
+import type { LinkDelta } from "../store/associations.ts";
 import type { AccountDelta, AlertDelta, BaselineDelta, EventRow, LockedAccount } from "../store/ingest.ts";
 import { allowanceKey } from "../store/ingest.ts";
 import { alertIdentity } from "./alerts.ts";
@@ -6,7 +7,14 @@ import { type Baseline, type BaselineKind, featuresOf } from "./baseline.ts";
 import type { Caller, EventInput, EventVerdict } from "./ingest.ts";
 import { type EnrichedEvent, type Finding, type Settings, severityRank } from "./model.ts";
 import { type Counts, eventRisk, populationPaths, statisticalLogRatio } from "./risk.ts";
-import { evaluateAccountRules, type HistoryPoint, type RuleContext } from "./rules/index.ts";
+import {
+  evaluateAccountRules,
+  type HistoryPoint,
+  type RuleContext,
+  type SharedValue,
+} from "./rules/index.ts";
+import { MAX_PEERS } from "./rules/shared.ts";
+import { type SharingIndex, shareableValues } from "./sharing.ts";
 
 const HOUR = 3_600_000;
 
@@ -39,6 +47,7 @@ export interface BatchContext {
   population: Map<string, number>;
   history: Map<string, HistoryPoint[]>;
   allowed: Set<string>;
+  sharing: SharingIndex;
 }
 
 /**
@@ -54,6 +63,7 @@ export class BatchJudge {
   private readonly populationWrites = new Map<string, { k: string; v: string; n: number }>();
   private readonly accountWrites = new Map<string, AccountDelta>();
   private readonly alertWrites = new Map<string, AlertDelta>();
+  private readonly linkWrites = new Map<string, LinkDelta>();
 
   constructor(
     private readonly ctx: BatchContext,
@@ -71,7 +81,9 @@ export class BatchJudge {
     let risk = 0;
     if (account) {
       const baseline = this.ctx.baselines.get(account.id)!;
-      findings = evaluateAccountRules(this.ruleContext(account, baseline, event)).filter(
+      const shared = this.ctx.sharing.shared(account.id, account.group, event, this.settings);
+      this.recordLinks(account.id, event, shared);
+      findings = evaluateAccountRules(this.ruleContext(account, baseline, event, shared)).filter(
         (f) =>
           !this.ctx.allowed.has(
             allowanceKey(f.rule, alertIdentity(f.rule, f.accountIds, f.key).accountIds.join(","), f.key),
@@ -115,7 +127,45 @@ export class BatchJudge {
     return this.alertWrites.size;
   }
 
-  private ruleContext(account: LockedAccount, baseline: Baseline, event: EnrichedEvent): RuleContext {
+  linkDeltas(): LinkDelta[] {
+    return [...this.linkWrites.values()];
+  }
+
+  /** Every cross-group use of a value is kept as a link, whatever alerts or trust decide. */
+  private recordLinks(accountId: string, event: EnrichedEvent, shared: SharedValue[]): void {
+    const at = new Date(event.occurredAt).toISOString();
+    for (const { kind, value, peers } of shared) {
+      for (const peer of peers.slice(0, MAX_PEERS)) {
+        const [a, b] = [accountId, peer.accountId].sort() as [string, string];
+        const key = `${kind}\u0000${value}\u0000${a}\u0000${b}`;
+        const d = this.linkWrites.get(key);
+        if (d) {
+          d.count += 1;
+          if (at < d.first) [d.first, d.first_event_id] = [at, event.id];
+          if (at >= d.last) [d.last, d.last_event_id] = [at, event.id];
+        } else {
+          this.linkWrites.set(key, {
+            kind,
+            value,
+            account_a: a,
+            account_b: b,
+            first: at,
+            last: at,
+            count: 1,
+            first_event_id: event.id,
+            last_event_id: event.id,
+          });
+        }
+      }
+    }
+  }
+
+  private ruleContext(
+    account: LockedAccount,
+    baseline: Baseline,
+    event: EnrichedEvent,
+    shared: SharedValue[],
+  ): RuleContext {
     return {
       event,
       account: {
@@ -130,6 +180,7 @@ export class BatchJudge {
       history: this.ctx.history.get(account.id)!,
       environmentId: this.caller.environmentId,
       bound: this.ctx.bound ? this.ctx.bound.has(account.id) || account.inserted : null,
+      shared,
       settings: this.settings,
     };
   }
@@ -157,25 +208,13 @@ export class BatchJudge {
     for (const [kind, value] of featuresOf(event)) {
       const accepted = !quarantined.has(featureKey(kind, value));
       baseline.observe(kind, value, event.occurredAt, accepted);
-      const key = `${account.id}\u0000${featureKey(kind, value)}`;
-      const d = this.baselineWrites.get(key);
-      if (d) {
-        d.count += 1;
-        d.accepted ||= accepted;
-        if (at < d.first) d.first = at;
-        if (at > d.last) d.last = at;
-      } else {
-        this.baselineWrites.set(key, {
-          account_id: account.id,
-          kind,
-          value,
-          count: 1,
-          first: at,
-          last: at,
-          accepted,
-        });
-      }
+      this.writeBaseline(account.id, kind, value, event, accepted);
     }
+    // A subnet at a prefix of the workspace's choosing is indexed for the sharing rule only.
+    for (const { indexKind, value } of shareableValues(event, this.settings)) {
+      if (indexKind.startsWith("subnet/")) this.writeBaseline(account.id, indexKind, value, event, true);
+    }
+    this.ctx.sharing.observe(account.id, account.group, event, this.settings);
     for (const { kind, path, root } of populationPaths(featureMap(event))) {
       for (const v of root ? [path, ""] : [path]) {
         const key = featureKey(kind, v);
@@ -219,6 +258,35 @@ export class BatchJudge {
       delta.established_at = this.now.toISOString();
     }
     this.accountWrites.set(account.id, delta);
+  }
+
+  private writeBaseline(
+    accountId: string,
+    kind: string,
+    value: string,
+    event: EnrichedEvent,
+    accepted: boolean,
+  ): void {
+    const at = new Date(event.occurredAt).toISOString();
+    const key = `${accountId}\u0000${featureKey(kind, value)}`;
+    const d = this.baselineWrites.get(key);
+    if (!d) {
+      this.baselineWrites.set(key, {
+        account_id: accountId,
+        kind,
+        value,
+        count: 1,
+        first: at,
+        last: at,
+        accepted,
+        last_event_id: event.id,
+      });
+      return;
+    }
+    d.count += 1;
+    d.accepted ||= accepted;
+    if (at < d.first) d.first = at;
+    if (at >= d.last) [d.last, d.last_event_id] = [at, event.id];
   }
 
   private addAlert(f: Finding, at: number): void {

@@ -22,3 +22,21 @@ export function ipInCidr(ip: string, cidr: string): boolean {
     return false;
   }
 }
+
+/** The network of an address at a prefix length, as "a.b.c.0/24" or "2001:db8::/48"; null if not an address. */
+export function subnetOf(ip: string, prefix: number): string | null {
+  try {
+    let addr = ipaddr.parse(ip);
+    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+      addr = (addr as ipaddr.IPv6).toIPv4Address();
+    }
+    const bits = Math.min(prefix, addr.kind() === "ipv4" ? 32 : 128);
+    const network =
+      addr.kind() === "ipv4"
+        ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`)
+        : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`);
+    return `${network.toString()}/${bits}`;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { ApiError, type ErrorDetail } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { loadPeers, upsertLinks } from "../store/associations.ts";
 import type { Actor } from "../store/audit.ts";
 import { writeAudit } from "../store/audit.ts";
 import type { Db } from "../store/db.ts";
@@ -27,6 +28,7 @@ import type { Enricher } from "./enrich/types.ts";
 import type { EnrichedEvent, EventType, Settings, Severity } from "./model.ts";
 import { populationPaths } from "./risk.ts";
 import type { HistoryPoint } from "./rules/index.ts";
+import { SharingIndex, shareableValues } from "./sharing.ts";
 
 /** An event as the API accepts it (the HTTP schema's output has this shape). */
 export interface EventInput {
@@ -166,7 +168,7 @@ export async function ingestEvents(
     const fresh = events.filter(({ input }) => !seen.has(input.id) && seen.add(input.id) !== undefined);
 
     const judge = new BatchJudge(
-      await loadBatchContext(tx, caller, locked, fresh),
+      await loadBatchContext(tx, caller, deps.settings, locked, fresh),
       caller,
       deps.settings,
       now,
@@ -207,6 +209,7 @@ function wantedAccounts(inputs: EventInput[]) {
 async function loadBatchContext(
   tx: Db,
   caller: Caller,
+  settings: Settings,
   locked: LockedAccount[],
   fresh: Array<{ event: EnrichedEvent }>,
 ): Promise<BatchContext> {
@@ -219,7 +222,14 @@ async function loadBatchContext(
     }
   }
   const times = fresh.map(({ event }) => event.occurredAt);
-  const [bound, baselineRows, population, historyRows, allowed] = await Promise.all([
+  const shareable = new Map<string, { k: string; v: string }>();
+  for (const { event } of fresh) {
+    for (const { indexKind, value } of shareableValues(event, settings)) {
+      shareable.set(featureKey(indexKind, value), { k: indexKind, v: value });
+    }
+  }
+  const shareWindow = settings.shareDays * 86_400_000;
+  const [bound, baselineRows, population, historyRows, allowed, peers] = await Promise.all([
     caller.environmentId ? boundAccountIds(tx, caller.environmentId, accountIds) : null,
     loadBaselines(tx, accountIds),
     loadFeatureCounts(tx, caller.workspaceId, [...wantedCounts.values()]),
@@ -232,13 +242,22 @@ async function loadBatchContext(
         )
       : [],
     loadAllowances(tx, caller.workspaceId, accountIds),
+    times.length > 0
+      ? loadPeers(
+          tx,
+          caller.workspaceId,
+          [...shareable.values()],
+          Math.min(...times) - shareWindow,
+          Math.max(...times) + shareWindow,
+        )
+      : [],
   ]);
   const accounts = new Map(locked.map((a) => [accountKeyOf(a.platform, a.ref), a]));
   const baselines = new Map<string, Baseline>(accountIds.map((id) => [id, new Baseline()]));
   for (const row of baselineRows) baselines.get(row.accountId)?.load(row.kind, row.value, row);
   const history = new Map<string, HistoryPoint[]>(accountIds.map((id) => [id, []]));
   for (const p of historyRows) history.get(p.accountId)?.push(p);
-  return { accounts, bound, baselines, population, history, allowed };
+  return { accounts, bound, baselines, population, history, allowed, sharing: new SharingIndex(peers) };
 }
 
 async function persistBatch(tx: Db, caller: Caller, judge: BatchJudge, locked: LockedAccount[], now: Date) {
@@ -256,6 +275,7 @@ async function persistBatch(tx: Db, caller: Caller, judge: BatchJudge, locked: L
     );
     if (judge.lastSeen > 0) await touchEnvironment(tx, caller.environmentId, judge.lastSeen);
   }
+  await upsertLinks(tx, caller.workspaceId, judge.linkDeltas());
   await upsertAlerts(tx, caller.workspaceId, judge.alertDeltas(), now);
   await writeAudit(
     tx,

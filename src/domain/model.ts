@@ -85,4 +85,6 @@ export interface Settings {
   /** findings below this severity stay on the event and in its risk, but open no alert */
   alertMinSeverity: Severity;
   sensitiveOperations: string[];
+  /** the noisiest sharing rule (carrier-grade NAT, mobile networks): switchable, with its own prefix lengths */
+  sharedSubnet: { enabled: boolean; ipv4Prefix: number; ipv6Prefix: number };
 }

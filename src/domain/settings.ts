@@ -15,6 +15,9 @@ export const WorkspaceSettingsSchema = z
     retry_limit: z.number().int().min(2).max(1000),
     alert_min_severity: z.enum(SEVERITIES),
     extra_sensitive_operations: z.array(z.string().regex(/^[a-z0-9_]{1,64}$/)).max(100),
+    shared_subnet_enabled: z.boolean(),
+    shared_subnet_ipv4_prefix: z.number().int().min(8).max(32),
+    shared_subnet_ipv6_prefix: z.number().int().min(16).max(128),
   })
   .partial()
   .strict();
@@ -31,5 +34,10 @@ export function resolveSettings(env: Env, stored: unknown): Settings {
     retryLimit: ws.retry_limit ?? env.TETHER_RETRY_LIMIT,
     alertMinSeverity: ws.alert_min_severity ?? "medium",
     sensitiveOperations: [...SENSITIVE_OPERATIONS, ...(ws.extra_sensitive_operations ?? [])],
+    sharedSubnet: {
+      enabled: ws.shared_subnet_enabled ?? true,
+      ipv4Prefix: ws.shared_subnet_ipv4_prefix ?? 24,
+      ipv6Prefix: ws.shared_subnet_ipv6_prefix ?? 48,
+    },
   };
 }

@@ -201,16 +201,18 @@ export async function loadHistory(
   }));
 }
 
+/** Allowances that involve any of these accounts, alone or as a pair (account_key is "a" or "a,b"). */
 export async function loadAllowances(
   db: Db,
   workspaceId: string,
-  accountKeys: string[],
+  accountIds: string[],
 ): Promise<Set<string>> {
-  if (accountKeys.length === 0) return new Set();
+  if (accountIds.length === 0) return new Set();
   const result = await rows<{ rule: string; account_key: string; key: string }>(
     db,
     sql`select rule, account_key, key from allowances
-      where workspace_id = ${workspaceId} and account_key in (select jsonb_array_elements_text(${jsonParam(accountKeys)}))`,
+      where workspace_id = ${workspaceId}
+        and string_to_array(account_key, ',') && array(select jsonb_array_elements_text(${jsonParam(accountIds)}))`,
   );
   return new Set(result.map((r) => allowanceKey(r.rule, r.account_key, r.key)));
 }
@@ -289,6 +291,7 @@ export interface BaselineDelta {
   first: string;
   last: string;
   accepted: boolean;
+  last_event_id: string;
 }
 
 export async function upsertBaselineValues(
@@ -297,14 +300,17 @@ export async function upsertBaselineValues(
   deltas: BaselineDelta[],
 ): Promise<void> {
   if (deltas.length === 0) return;
-  await db.execute(sql`insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at, last_seen_at, accepted)
-    select ${workspaceId}, x.account_id, x.kind, x.value, x.count, x.first, x.last, x.accepted
+  await db.execute(sql`insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at, last_seen_at, accepted,
+      last_event_id)
+    select ${workspaceId}, x.account_id, x.kind, x.value, x.count, x.first, x.last, x.accepted, x.last_event_id
     from jsonb_to_recordset(${jsonParam(deltas)}) as x(account_id text, kind text, value text, count integer,
-      first timestamptz, last timestamptz, accepted boolean)
+      first timestamptz, last timestamptz, accepted boolean, last_event_id text)
     order by x.account_id, x.kind, x.value
     on conflict (account_id, kind, value) do update set
       count = baseline_values.count + excluded.count,
       first_seen_at = least(baseline_values.first_seen_at, excluded.first_seen_at),
+      last_event_id = case when excluded.last_seen_at >= baseline_values.last_seen_at
+        then excluded.last_event_id else baseline_values.last_event_id end,
       last_seen_at = greatest(baseline_values.last_seen_at, excluded.last_seen_at),
       accepted = baseline_values.accepted or excluded.accepted`);
 }

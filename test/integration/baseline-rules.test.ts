@@ -251,7 +251,7 @@ describe("rules that do not wait for learning", () => {
       agent.token,
       event(START, {
         ref: uid("store-"),
-        env: { ip: IP.home, device_id: "d", timezone: "America/Vancouver", locale: "en-US" },
+        env: { ip: IP.otherNetwork, device_id: "d2", timezone: "America/Vancouver", locale: "en-US" },
       }),
     );
     expect(same.body.results[0].findings).toEqual([]);
@@ -366,7 +366,11 @@ describe("rules that do not wait for learning", () => {
     expect(res.body.results[0].findings).toEqual([
       expect.objectContaining({ rule: "unbound_environment", severity: "medium" }),
     ]);
-    const own = await api.post("/v1/events", agent.token, event(START, { ref: mine.body.ref }));
+    const own = await api.post(
+      "/v1/events",
+      agent.token,
+      event(START, { ref: mine.body.ref, env: { ip: IP.otherNetwork, device_id: "dev-mine", ...LA } }),
+    );
     expect(own.body.results[0].findings).toEqual([]);
   });
 

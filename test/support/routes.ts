@@ -84,6 +84,7 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { method: "GET", path: "/v1/tokens", allowed: ADMINS, reached: 200 },
   { method: "DELETE", path: "/v1/tokens/:token", allowed: ADMINS, reached: 404 },
   { method: "GET", path: "/v1/settings", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/associations", allowed: READERS, reached: 200 },
   {
     method: "PATCH",
     path: "/v1/settings",

@@ -8,13 +8,17 @@ import { newIp } from "./new-ip.ts";
 import { newNetwork } from "./new-network.ts";
 import { newRegion } from "./new-region.ts";
 import { pinViolation } from "./pin-violation.ts";
+import { sharedDevice, sharedIp, sharedSubnet } from "./shared.ts";
 import { timezoneMismatch } from "./timezone-mismatch.ts";
 import type { Rule, RuleContext } from "./types.ts";
 import { uaChanged } from "./ua-changed.ts";
 import { unboundEnvironment } from "./unbound-environment.ts";
 
-/** Every per-account rule, in the order their findings are reported. */
+/** Every rule judged on an event, in the order their findings are reported. */
 export const ACCOUNT_RULES: readonly Rule[] = [
+  sharedDevice,
+  sharedIp,
+  sharedSubnet,
   pinViolation,
   newDevice,
   newCountry,
@@ -38,4 +42,5 @@ export function evaluateAccountRules(ctx: RuleContext, rules: readonly Rule[] = 
   return out;
 }
 
+export type { SharedValue, ShareKind } from "./shared.ts";
 export type { HistoryPoint, Rule, RuleContext } from "./types.ts";

@@ -1,5 +1,6 @@
 import type { Baseline, BaselineKind } from "../baseline.ts";
 import type { AccountState, EnrichedEvent, Finding, Settings, Severity } from "../model.ts";
+import type { SharedValue } from "./shared.ts";
 
 /** One earlier or later event of the same account, as the time-window rules need it. */
 export interface HistoryPoint {
@@ -25,6 +26,8 @@ export interface RuleContext {
   environmentId: string | null;
   /** whether the reporting agent's environment is bound to the account; null when no agent reported it */
   bound: boolean | null;
+  /** the event's device, IP and subnet with the accounts of other groups that used them within the sharing window */
+  shared: SharedValue[];
   settings: Settings;
 }
 

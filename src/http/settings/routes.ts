@@ -18,6 +18,7 @@ const EffectiveSchema = z.object({
   retry_limit: z.number(),
   alert_min_severity: z.enum(SEVERITIES),
   sensitive_operations: z.array(z.string()),
+  shared_subnet: z.object({ enabled: z.boolean(), ipv4_prefix: z.number(), ipv6_prefix: z.number() }),
 });
 
 const SettingsSchema = z
@@ -77,6 +78,11 @@ export function settingsRouter(deps: AppDeps) {
         retry_limit: s.retryLimit,
         alert_min_severity: s.alertMinSeverity,
         sensitive_operations: s.sensitiveOperations,
+        shared_subnet: {
+          enabled: s.sharedSubnet.enabled,
+          ipv4_prefix: s.sharedSubnet.ipv4Prefix,
+          ipv6_prefix: s.sharedSubnet.ipv6Prefix,
+        },
       },
     };
   };

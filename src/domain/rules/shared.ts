@@ -1,0 +1,66 @@
+import type { PeerUse } from "../../store/associations.ts";
+import type { Finding, Severity } from "../model.ts";
+import type { Rule, RuleContext } from "./types.ts";
+
+export type ShareKind = "device" | "ip" | "subnet";
+
+/** One of the event's shareable values and the accounts of other isolation groups that used it in the window. */
+export interface SharedValue {
+  kind: ShareKind;
+  value: string;
+  /** when this account first used the value (this event, if never before) */
+  firstSeen: number;
+  peers: PeerUse[];
+}
+
+/** At most this many peers are named per value and event; a value shared wider is a cluster, not a pair. */
+export const MAX_PEERS = 20;
+
+function sharedRule(id: string, kind: ShareKind, severity: Severity, noun: string): Rule {
+  return {
+    id,
+    severity,
+    quietWhileLearning: false,
+    evaluate(ctx: RuleContext): Finding[] {
+      if (kind === "subnet" && !ctx.settings.sharedSubnet.enabled) return [];
+      const out: Finding[] = [];
+      for (const shared of ctx.shared) {
+        if (shared.kind !== kind) continue;
+        for (const peer of shared.peers.slice(0, MAX_PEERS)) {
+          out.push({
+            rule: id,
+            severity,
+            key: shared.value,
+            accountIds: [ctx.account.id, peer.accountId],
+            message: `${noun} ${shared.value} is also used by account ${peer.accountId}${peer.group ? ` (group ${peer.group})` : ""}, which must stay isolated`,
+            evidence: {
+              kind,
+              value: shared.value,
+              accounts: [
+                {
+                  account_id: ctx.account.id,
+                  group: ctx.account.group,
+                  first_seen_at: new Date(shared.firstSeen).toISOString(),
+                  event_id: ctx.event.id,
+                },
+                {
+                  account_id: peer.accountId,
+                  group: peer.group,
+                  first_seen_at: new Date(peer.firstSeen).toISOString(),
+                  last_seen_at: new Date(peer.lastSeen).toISOString(),
+                  event_id: peer.lastEventId,
+                },
+              ],
+              peers_in_window: shared.peers.length,
+            },
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export const sharedDevice = sharedRule("shared_device", "device", "critical", "device");
+export const sharedIp = sharedRule("shared_ip", "ip", "high", "IP");
+export const sharedSubnet = sharedRule("shared_subnet", "subnet", "medium", "subnet");
