@@ -155,6 +155,10 @@ interface Step {
   ip?: string;
   deviceId?: string;
   timezone?: string;
+  /** use this other account's device id (a store opened on another store's machine) */
+  deviceOf?: string;
+  /** exit through this other account's IP (two browser profiles behind one proxy) */
+  ipOf?: string;
 }
 
 interface Scenario {
@@ -229,6 +233,24 @@ const SCENARIOS: Scenario[] = [
     reporter: "de-03",
     quietMinutes: 60,
     steps: [{ minutesAgo: 30, type: "operation", operation: "price_change" }],
+  },
+  {
+    // The contaminated chain: us-east-02 is opened on us-east-03's laptop, and us-east-03 logs in through
+    // amazon/us-01's proxy exit. One cluster of three accounts across two platforms.
+    en: "second store opened on another store's device",
+    zh: "在另一店铺的设备上开了第二家店",
+    ref: "us-east-02",
+    rule: "shared_device",
+    quietMinutes: 2 * 60,
+    steps: [{ minutesAgo: 70, deviceOf: "us-east-03" }],
+  },
+  {
+    en: "two stores' profiles exit through one proxy IP",
+    zh: "两个店铺的浏览器配置共用一个代理出口 IP",
+    ref: "us-east-03",
+    rule: "shared_ip",
+    quietMinutes: 2 * 60,
+    steps: [{ minutesAgo: 45, ipOf: "us-01" }],
   },
   {
     en: "device timezone disagrees with the IP",
@@ -526,6 +548,11 @@ interface Posting {
 interface Readback {
   alerts: AlertJson[];
   established: number;
+  clusters: Array<{ account_ids: string[]; kinds: string[] }>;
+}
+
+async function clustersOf(call: Call, admin: string): Promise<Readback["clusters"]> {
+  return (await call<{ clusters: Readback["clusters"] }>("GET", "/v1/associations", admin)).clusters;
 }
 
 async function postEvents(call: Call, token: string, events: EventBody[], tally: Posting): Promise<void> {
@@ -576,7 +603,11 @@ async function playScenarios(call: Call, members: Map<string, Member>, end: numb
         end - step.minutesAgo * MINUTE,
         step.type ?? "login",
         step.operation,
-        envOf(reporter, 1, step),
+        envOf(reporter, 1, {
+          ...step,
+          ...(step.deviceOf ? { deviceId: members.get(step.deviceOf)!.deviceId } : {}),
+          ...(step.ipOf ? { ip: members.get(step.ipOf)!.spec.ip } : {}),
+        }),
       ),
     );
     await postEvents(call, reporter.agentToken, events, tally);
@@ -634,7 +665,7 @@ function report(
   admin: string,
   members: Map<string, Member>,
   tally: Posting,
-  { alerts, established }: Readback,
+  { alerts, established, clusters }: Readback,
 ): { text: string; ok: boolean } {
   const { base } = server;
   const lines: string[] = [];
@@ -672,6 +703,13 @@ function report(
   out(`Open alerts by rule / 按规则统计的未处理告警 (${alerts.length}):`);
   for (const [rule, n] of countBy(alerts, (a) => a.rule))
     out(`  ${rule.padEnd(24)} ${String(n).padStart(3)}`);
+  out("");
+  const refOf = new Map([...members.values()].map((m) => [m.id, `${m.spec.platform}/${m.spec.ref}`]));
+  out(`Contaminated clusters / 关联污染簇 (${clusters.length}) — GET /v1/associations:`);
+  for (const c of clusters) {
+    out(`  ${c.account_ids.map((id) => refOf.get(id) ?? id).join(" · ")}  [${c.kinds.join(", ")}]`);
+  }
+  out(`    curl -s -H "Authorization: Bearer ${admin}" "${base}/v1/associations"`);
   out("");
   out("Scenarios / 场景:");
   let ok = true;
@@ -734,6 +772,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     const readback = {
       alerts: await openAlerts(call, admin),
       established: await establishedCount(call, admin),
+      clusters: await clustersOf(call, admin),
     };
     const summary = report(server, admin, members, tally, readback);
     process.stdout.write(summary.text);

@@ -147,9 +147,11 @@ export async function loadFeatureCounts(
   if (pairs.length === 0) return out;
   const result = await rows<{ kind: string; value: string; count: number }>(
     db,
-    sql`select f.kind, f.value, f.count from feature_counts f
-      join jsonb_to_recordset(${jsonParam(pairs)}) as x(k text, v text) on f.kind = x.k and f.value = x.v
-      where f.workspace_id = ${workspaceId}`,
+    // LATERAL: one primary-key lookup per pair (see loadPeers).
+    sql`select f.kind, f.value, f.count from jsonb_to_recordset(${jsonParam(pairs)}) as x(k text, v text)
+      cross join lateral (
+        select kind, value, count from feature_counts f where f.workspace_id = ${workspaceId} and f.kind = x.k and f.value = x.v
+      ) f`,
   );
   for (const r of result) out.set(`${r.kind}\u0000${r.value}`, Number(r.count));
   return out;

@@ -35,11 +35,15 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))("npm run demo", () => {
         "env_hopping",
         "pin_violation",
         "unbound_environment",
+        "shared_device",
+        "shared_ip",
         "timezone_mismatch",
       ]) {
         expect(stdout).toMatch(new RegExp(`✓ ${rule}\\s`));
       }
       expect(stdout).not.toContain("✗");
+      // The contaminated chain a newcomer finds in GET /v1/associations: one cluster of three accounts.
+      expect(stdout).toContain("tiktok_shop/us-east-02 · tiktok_shop/us-east-03 · amazon/us-01");
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }

@@ -226,7 +226,7 @@ describe("GET /v1/associations", () => {
     });
     expect(fresh.findings.filter((f) => f.rule === "shared_device")).toHaveLength(2);
     const open = await alerts("&rule=shared_device&status=open");
-    expect(open.map((a: { account_ids: string[] }) => a.account_ids.includes(ids.c))).toEqual([true, true]);
+    expect(open.map((a: { account_ids: string[] }) => a.account_ids.includes(ids.c!))).toEqual([true, true]);
   });
 });
 

@@ -7,7 +7,7 @@ import { createEnricher } from "../../src/domain/enrich/index.ts";
 import type { Enricher } from "../../src/domain/enrich/types.ts";
 import { defaultEnv, type Env } from "../../src/env.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
-import { type Database, openPglite, openPostgres } from "../../src/store/db.ts";
+import { type Database, type OpenOptions, openPglite, openPostgres } from "../../src/store/db.ts";
 
 let enricher: Promise<Enricher> | null = null;
 /** The offline geo/ASN data takes ~0.6 s and ~200 MB to load: once per test worker. */
@@ -17,12 +17,12 @@ export const sharedEnricher = () => {
 };
 
 /** A database for one test file, from the run's migrated template; tests isolate themselves by workspace. */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(options: OpenOptions = {}): Promise<Database> {
   const url = inject("databaseUrl");
-  if (url) return openPostgres(url, { max: 4 });
+  if (url) return openPostgres(url, { max: 4, ...options });
   const template = inject("pgliteTemplate");
   if (!template) throw new Error("global setup provided no database");
-  return openPglite({ loadDataDir: new Blob([await readFile(template)]) });
+  return openPglite({ loadDataDir: new Blob([await readFile(template)]), ...options });
 }
 
 export interface TestContext {
@@ -33,10 +33,10 @@ export interface TestContext {
 }
 
 /** Registers a database and an app for the current test file; read the context inside tests. */
-export function useTestApp(overrides: Partial<Env> = {}): TestContext {
+export function useTestApp(overrides: Partial<Env> = {}, options: OpenOptions = {}): TestContext {
   const ctx = {} as TestContext;
   beforeAll(async () => {
-    ctx.database = await openTestDatabase();
+    ctx.database = await openTestDatabase(options);
     ctx.clock = new ManualClock("2026-01-20T00:00:00Z");
     ctx.env = defaultEnv(overrides);
     ctx.app = createApp({
