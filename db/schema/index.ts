@@ -1,4 +1,5 @@
 export * from "./accounts.ts";
 export * from "./alerts.ts";
+export * from "./incidents.ts";
 export * from "./telemetry.ts";
 export * from "./tenancy.ts";

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -59,6 +60,10 @@ export const events = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
     index("events_account_time_idx").on(t.accountId, t.occurredAt),
+    // Incident detection counts recent failures across a workspace: only failed events are indexed.
+    index("events_failures_idx")
+      .on(t.workspaceId, t.occurredAt)
+      .where(sql`result_status = 'error'`),
   ],
 );
 

@@ -5,7 +5,14 @@ import { allowanceKey } from "../store/ingest.ts";
 import { alertIdentity } from "./alerts.ts";
 import { type Baseline, type BaselineKind, featuresOf } from "./baseline.ts";
 import type { Caller, EventInput, EventVerdict } from "./ingest.ts";
-import { type EnrichedEvent, type Finding, type Settings, severityRank } from "./model.ts";
+import {
+  type EnrichedEvent,
+  type Finding,
+  type IncidentState,
+  PLATFORM_FAILURES,
+  type Settings,
+  severityRank,
+} from "./model.ts";
 import { type Counts, eventRisk, populationPaths, statisticalLogRatio } from "./risk.ts";
 import {
   evaluateAccountRules,
@@ -48,6 +55,24 @@ export interface BatchContext {
   history: Map<string, HistoryPoint[]>;
   allowed: Set<string>;
   sharing: SharingIndex;
+  /** incidents of the batch's platforms overlapping its time range */
+  incidents: IncidentState[];
+}
+
+/** The incident an event of this platform falls into: started by then, not ended, and covering its region. */
+export function incidentAt(
+  incidents: IncidentState[],
+  platform: string,
+  event: EnrichedEvent,
+): IncidentState | null {
+  const t = event.occurredAt;
+  const net = event.net;
+  for (const i of incidents) {
+    if (i.platform !== platform || i.startedAt > t || (i.endedAt !== null && i.endedAt < t)) continue;
+    if (!i.region || !net?.country) return i;
+    if (net.country === i.region || net.region === i.region) return i;
+  }
+  return null;
 }
 
 /**
@@ -64,6 +89,8 @@ export class BatchJudge {
   private readonly accountWrites = new Map<string, AccountDelta>();
   private readonly alertWrites = new Map<string, AlertDelta>();
   private readonly linkWrites = new Map<string, LinkDelta>();
+  /** per platform, the latest platform-side failure in this batch: what incident detection looks at */
+  readonly platformFailures = new Map<string, number>();
 
   constructor(
     private readonly ctx: BatchContext,
@@ -83,7 +110,14 @@ export class BatchJudge {
       const baseline = this.ctx.baselines.get(account.id)!;
       const shared = this.ctx.sharing.shared(account.id, account.group, event, this.settings);
       this.recordLinks(account.id, event, shared);
-      findings = evaluateAccountRules(this.ruleContext(account, baseline, event, shared)).filter(
+      const incident = incidentAt(this.ctx.incidents, account.platform, event);
+      if (event.result.code && (PLATFORM_FAILURES as readonly string[]).includes(event.result.code)) {
+        this.platformFailures.set(
+          account.platform,
+          Math.max(this.platformFailures.get(account.platform) ?? 0, event.occurredAt),
+        );
+      }
+      findings = evaluateAccountRules(this.ruleContext(account, baseline, event, shared, incident)).filter(
         (f) =>
           !this.ctx.allowed.has(
             allowanceKey(f.rule, alertIdentity(f.rule, f.accountIds, f.key).accountIds.join(","), f.key),
@@ -95,7 +129,7 @@ export class BatchJudge {
       );
       this.observe(account, baseline, event, alerting);
       for (const f of findings) this.findingCounts.set(f.rule, (this.findingCounts.get(f.rule) ?? 0) + 1);
-      for (const f of alerting) this.addAlert(f, event.occurredAt);
+      for (const f of alerting) this.addAlert(f, event.occurredAt, incident?.id ?? null);
     }
     const verdict: EventVerdict = {
       id: event.id,
@@ -165,6 +199,7 @@ export class BatchJudge {
     baseline: Baseline,
     event: EnrichedEvent,
     shared: SharedValue[],
+    incident: IncidentState | null,
   ): RuleContext {
     return {
       event,
@@ -181,6 +216,7 @@ export class BatchJudge {
       environmentId: this.caller.environmentId,
       bound: this.ctx.bound ? this.ctx.bound.has(account.id) || account.inserted : null,
       shared,
+      incident,
       settings: this.settings,
     };
   }
@@ -225,20 +261,21 @@ export class BatchJudge {
       }
     }
     const net = event.net;
-    if (net?.ipClass === "public") {
-      this.ctx.history.get(account.id)!.push({
-        id: event.id,
-        occurredAt: event.occurredAt,
-        ip: net.ip,
-        asn: net.asn,
-        lat: net.lat,
-        lon: net.lon,
-        accuracyKm: net.accuracyKm,
-        country: net.country,
-        region: net.region,
-        city: net.city,
-      });
-    }
+    const isPublic = net?.ipClass === "public";
+    this.ctx.history.get(account.id)!.push({
+      id: event.id,
+      occurredAt: event.occurredAt,
+      ip: isPublic ? net.ip : null,
+      login: event.type === "login" || event.operation === "login",
+      failed: event.result.status === "error",
+      asn: isPublic ? net.asn : null,
+      lat: isPublic ? net.lat : null,
+      lon: isPublic ? net.lon : null,
+      accuracyKm: isPublic ? net.accuracyKm : null,
+      country: isPublic ? net.country : null,
+      region: isPublic ? net.region : null,
+      city: isPublic ? net.city : null,
+    });
     account.eventCount += 1;
     account.firstEventAt = Math.min(account.firstEventAt ?? event.occurredAt, event.occurredAt);
     const delta = this.accountWrites.get(account.id) ?? {
@@ -289,7 +326,7 @@ export class BatchJudge {
     if (at >= d.last) [d.last, d.last_event_id] = [at, event.id];
   }
 
-  private addAlert(f: Finding, at: number): void {
+  private addAlert(f: Finding, at: number, incidentId: string | null): void {
     const { dedupKey, accountIds } = alertIdentity(f.rule, f.accountIds, f.key);
     const iso = new Date(at).toISOString();
     const evidence = f.about ? { ...f.evidence, baseline_values: f.about } : f.evidence;
@@ -311,7 +348,7 @@ export class BatchJudge {
       rule: f.rule,
       severity: f.severity,
       account_ids: accountIds,
-      incident_id: null,
+      incident_id: incidentId,
       key: f.key,
       dedup_key: dedupKey,
       summary: f.message,

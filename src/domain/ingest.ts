@@ -5,6 +5,7 @@ import { loadPeers, upsertLinks } from "../store/associations.ts";
 import type { Actor } from "../store/audit.ts";
 import { writeAudit } from "../store/audit.ts";
 import type { Db } from "../store/db.ts";
+import { closeQuietIncidents, incidentsOverlapping } from "../store/incidents.ts";
 import {
   addFeatureCounts,
   bindAccounts,
@@ -25,6 +26,7 @@ import {
 import { Baseline } from "./baseline.ts";
 import { type BatchContext, BatchJudge, featureKey, featureMap } from "./batch.ts";
 import type { Enricher } from "./enrich/types.ts";
+import { detectIncidents } from "./incidents.ts";
 import type { EnrichedEvent, EventType, Settings, Severity } from "./model.ts";
 import { populationPaths } from "./risk.ts";
 import type { HistoryPoint } from "./rules/index.ts";
@@ -167,6 +169,7 @@ export async function ingestEvents(
     const seen = new Set<string>(stored.keys());
     const fresh = events.filter(({ input }) => !seen.has(input.id) && seen.add(input.id) !== undefined);
 
+    await closeQuietIncidents(tx, caller.workspaceId, now, deps.settings.incident.holdMinutes);
     const judge = new BatchJudge(
       await loadBatchContext(tx, caller, deps.settings, locked, fresh),
       caller,
@@ -175,6 +178,7 @@ export async function ingestEvents(
     );
     const verdicts = new Map(fresh.map(({ input, event }) => [event.id, judge.judge(input, event)]));
     await persistBatch(tx, caller, judge, locked, now);
+    await detectIncidents(tx, caller.workspaceId, caller, deps.settings, judge.platformFailures, now);
 
     const results = inputs.map((input) => {
       const s = stored.get(input.id);
@@ -229,7 +233,7 @@ async function loadBatchContext(
     }
   }
   const shareWindow = settings.shareDays * 86_400_000;
-  const [bound, baselineRows, population, historyRows, allowed, peers] = await Promise.all([
+  const [bound, baselineRows, population, historyRows, allowed, incidents, peers] = await Promise.all([
     caller.environmentId ? boundAccountIds(tx, caller.environmentId, accountIds) : null,
     loadBaselines(tx, accountIds),
     loadFeatureCounts(tx, caller.workspaceId, [...wantedCounts.values()]),
@@ -242,6 +246,15 @@ async function loadBatchContext(
         )
       : [],
     loadAllowances(tx, caller.workspaceId, accountIds),
+    times.length > 0
+      ? incidentsOverlapping(
+          tx,
+          caller.workspaceId,
+          [...new Set(locked.map((a) => a.platform))],
+          Math.min(...times),
+          Math.max(...times),
+        )
+      : [],
     times.length > 0
       ? loadPeers(
           tx,
@@ -257,7 +270,16 @@ async function loadBatchContext(
   for (const row of baselineRows) baselines.get(row.accountId)?.load(row.kind, row.value, row);
   const history = new Map<string, HistoryPoint[]>(accountIds.map((id) => [id, []]));
   for (const p of historyRows) history.get(p.accountId)?.push(p);
-  return { accounts, bound, baselines, population, history, allowed, sharing: new SharingIndex(peers) };
+  return {
+    accounts,
+    bound,
+    baselines,
+    population,
+    history,
+    allowed,
+    incidents,
+    sharing: new SharingIndex(peers),
+  };
 }
 
 async function persistBatch(tx: Db, caller: Caller, judge: BatchJudge, locked: LockedAccount[], now: Date) {

@@ -87,4 +87,32 @@ export interface Settings {
   sensitiveOperations: string[];
   /** the noisiest sharing rule (carrier-grade NAT, mobile networks): switchable, with its own prefix lengths */
   sharedSubnet: { enabled: boolean; ipv4Prefix: number; ipv6Prefix: number };
+  /** platform-incident detection: quorum of a platform's active accounts failing within a sliding window */
+  incident: {
+    windowMinutes: number;
+    quorum: number;
+    minAccounts: number;
+    minNetworks: number;
+    holdMinutes: number;
+  };
+}
+
+/** Result codes that mean the platform failed, not the account: they count toward an outage. */
+export const PLATFORM_FAILURES = [
+  "timeout",
+  "http_5xx",
+  "internal_error",
+  "image_processing_failed",
+  "network_error",
+] as const;
+
+/** An incident as the rules see it. */
+export interface IncidentState {
+  id: string;
+  platform: string;
+  region: string | null;
+  source: "declared" | "detected";
+  startedAt: number;
+  endedAt: number | null;
+  title: string;
 }

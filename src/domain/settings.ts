@@ -18,6 +18,15 @@ export const WorkspaceSettingsSchema = z
     shared_subnet_enabled: z.boolean(),
     shared_subnet_ipv4_prefix: z.number().int().min(8).max(32),
     shared_subnet_ipv6_prefix: z.number().int().min(16).max(128),
+    incident_window_minutes: z.number().int().min(1).max(240),
+    incident_quorum: z.number().gt(0).max(1),
+    incident_min_accounts: z.number().int().min(1).max(10_000),
+    incident_min_networks: z.number().int().min(1).max(100),
+    incident_hold_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
   })
   .partial()
   .strict();
@@ -34,6 +43,13 @@ export function resolveSettings(env: Env, stored: unknown): Settings {
     retryLimit: ws.retry_limit ?? env.TETHER_RETRY_LIMIT,
     alertMinSeverity: ws.alert_min_severity ?? "medium",
     sensitiveOperations: [...SENSITIVE_OPERATIONS, ...(ws.extra_sensitive_operations ?? [])],
+    incident: {
+      windowMinutes: ws.incident_window_minutes ?? 10,
+      quorum: ws.incident_quorum ?? 0.3,
+      minAccounts: ws.incident_min_accounts ?? 3,
+      minNetworks: ws.incident_min_networks ?? 2,
+      holdMinutes: ws.incident_hold_minutes ?? 15,
+    },
     sharedSubnet: {
       enabled: ws.shared_subnet_enabled ?? true,
       ipv4Prefix: ws.shared_subnet_ipv4_prefix ?? 24,

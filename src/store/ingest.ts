@@ -157,7 +157,7 @@ export async function loadFeatureCounts(
   return out;
 }
 
-/** Public-IP events of these accounts between two instants, at most `limit` of the nearest. */
+/** Events of these accounts between two instants (newest first, at most `limit`); `ip` only when public. */
 export async function loadHistory(
   db: Db,
   accountIds: string[],
@@ -170,7 +170,9 @@ export async function loadHistory(
     account_id: string;
     id: string;
     t: number;
-    ip: string;
+    ip: string | null;
+    login: boolean;
+    failed: boolean;
     asn: number | null;
     lat: number | null;
     lon: number | null;
@@ -180,11 +182,12 @@ export async function loadHistory(
     city: string | null;
   }>(
     db,
-    sql`select account_id, id, ${epochMs("occurred_at")} as t, ip, asn, lat, lon, accuracy_km, country, region, city
+    sql`select account_id, id, ${epochMs("occurred_at")} as t, case when ip_class = 'public' then ip end as ip,
+        (type = 'login' or operation = 'login') as login, result_status = 'error' as failed,
+        asn, lat, lon, accuracy_km, country, region, city
       from events
       where account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))
         and occurred_at between ${iso(from)}::timestamptz and ${iso(to)}::timestamptz
-        and ip_class = 'public'
       order by occurred_at desc
       limit ${limit}`,
   );
@@ -193,6 +196,8 @@ export async function loadHistory(
     id: r.id,
     occurredAt: Number(r.t),
     ip: r.ip,
+    login: r.login === true,
+    failed: r.failed === true,
     asn: r.asn === null ? null : Number(r.asn),
     lat: r.lat,
     lon: r.lon,

@@ -13,7 +13,10 @@ export const envHopping: Rule = {
     const net = publicNet(ctx);
     if (!net) return [];
     const t = ctx.event.occurredAt;
-    const near = ctx.history.filter((p) => p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= HOUR);
+    const near = ctx.history.filter(
+      (p): p is typeof p & { ip: string } =>
+        p.ip !== null && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= HOUR,
+    );
     const points = [...near, { occurredAt: t, ip: net.ip, asn: net.asn }];
     // Every one-hour window that holds this event starts at one of the points at or before it.
     for (const start of points) {

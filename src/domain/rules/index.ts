@@ -1,6 +1,7 @@
 import type { Finding } from "../model.ts";
 import { envHopping } from "./env-hopping.ts";
 import { impossibleTravel } from "./impossible-travel.ts";
+import { incidentNetworkSwitch } from "./incident-network-switch.ts";
 import { localeChanged } from "./locale-changed.ts";
 import { newCountry } from "./new-country.ts";
 import { newDevice } from "./new-device.ts";
@@ -8,6 +9,8 @@ import { newIp } from "./new-ip.ts";
 import { newNetwork } from "./new-network.ts";
 import { newRegion } from "./new-region.ts";
 import { pinViolation } from "./pin-violation.ts";
+import { retryStorm } from "./retry-storm.ts";
+import { sensitiveOpDuringIncident } from "./sensitive-op-during-incident.ts";
 import { sharedDevice, sharedIp, sharedSubnet } from "./shared.ts";
 import { timezoneMismatch } from "./timezone-mismatch.ts";
 import type { Rule, RuleContext } from "./types.ts";
@@ -19,6 +22,9 @@ export const ACCOUNT_RULES: readonly Rule[] = [
   sharedDevice,
   sharedIp,
   sharedSubnet,
+  incidentNetworkSwitch,
+  sensitiveOpDuringIncident,
+  retryStorm,
   pinViolation,
   newDevice,
   newCountry,

@@ -1,12 +1,16 @@
 import type { Baseline, BaselineKind } from "../baseline.ts";
-import type { AccountState, EnrichedEvent, Finding, Settings, Severity } from "../model.ts";
+import type { AccountState, EnrichedEvent, Finding, IncidentState, Settings, Severity } from "../model.ts";
 import type { SharedValue } from "./shared.ts";
 
 /** One earlier or later event of the same account, as the time-window rules need it. */
 export interface HistoryPoint {
   id: string;
   occurredAt: number;
-  ip: string;
+  /** the public IP; null when the event had none (private or no address) */
+  ip: string | null;
+  /** a login attempt, and whether it failed: what a retry storm is made of */
+  login: boolean;
+  failed: boolean;
   asn: number | null;
   lat: number | null;
   lon: number | null;
@@ -21,13 +25,15 @@ export interface RuleContext {
   account: AccountState;
   /** the account's baseline before this event */
   baseline: Baseline;
-  /** the account's other public-IP events within a day of this one, in any order */
+  /** the account's other events within a day of this one, in any order */
   history: HistoryPoint[];
   environmentId: string | null;
   /** whether the reporting agent's environment is bound to the account; null when no agent reported it */
   bound: boolean | null;
   /** the event's device, IP and subnet with the accounts of other groups that used them within the sharing window */
   shared: SharedValue[];
+  /** the incident on the account's platform (and region) at the event's time, if any */
+  incident: IncidentState | null;
   settings: Settings;
 }
 

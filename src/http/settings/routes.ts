@@ -19,6 +19,13 @@ const EffectiveSchema = z.object({
   alert_min_severity: z.enum(SEVERITIES),
   sensitive_operations: z.array(z.string()),
   shared_subnet: z.object({ enabled: z.boolean(), ipv4_prefix: z.number(), ipv6_prefix: z.number() }),
+  incident: z.object({
+    window_minutes: z.number(),
+    quorum: z.number(),
+    min_accounts: z.number(),
+    min_networks: z.number(),
+    hold_minutes: z.number(),
+  }),
 });
 
 const SettingsSchema = z
@@ -78,6 +85,13 @@ export function settingsRouter(deps: AppDeps) {
         retry_limit: s.retryLimit,
         alert_min_severity: s.alertMinSeverity,
         sensitive_operations: s.sensitiveOperations,
+        incident: {
+          window_minutes: s.incident.windowMinutes,
+          quorum: s.incident.quorum,
+          min_accounts: s.incident.minAccounts,
+          min_networks: s.incident.minNetworks,
+          hold_minutes: s.incident.holdMinutes,
+        },
         shared_subnet: {
           enabled: s.sharedSubnet.enabled,
           ipv4_prefix: s.sharedSubnet.ipv4Prefix,

@@ -1,0 +1,50 @@
+import type { RuleContext } from "./types.ts";
+import { finding, type Rule } from "./types.ts";
+
+const WINDOW = 10 * 60_000;
+
+/** The most login attempts of the account in any 10-minute window that holds `t`, counting one at `t`. */
+export function loginsAround(ctx: Pick<RuleContext, "history" | "event">, t: number): number {
+  const times = ctx.history
+    .filter((p) => p.login && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= WINDOW)
+    .map((p) => p.occurredAt);
+  times.push(t);
+  times.sort((a, b) => a - b);
+  let most = 0;
+  for (const start of times) {
+    if (start > t || t - start > WINDOW) continue;
+    most = Math.max(most, times.filter((x) => x >= start && x <= start + WINDOW).length);
+  }
+  return most;
+}
+
+/** Logging in again and again (≥ TETHER_RETRY_LIMIT within 10 minutes): what risk control punishes. */
+export const retryStorm: Rule = {
+  id: "retry_storm",
+  severity: "high",
+  quietWhileLearning: false,
+  evaluate(ctx) {
+    const isLogin = ctx.event.type === "login" || ctx.event.operation === "login";
+    if (!isLogin) return [];
+    const n = loginsAround(ctx, ctx.event.occurredAt);
+    if (n < ctx.settings.retryLimit) return [];
+    const failed = ctx.history.filter(
+      (p) => p.login && p.failed && Math.abs(p.occurredAt - ctx.event.occurredAt) <= WINDOW,
+    ).length;
+    return [
+      finding(
+        this,
+        ctx,
+        "",
+        `${n} login attempts within 10 minutes${ctx.incident ? " during an incident" : ""}`,
+        {
+          logins: n,
+          failed: failed + (ctx.event.result.status === "error" ? 1 : 0),
+          limit: ctx.settings.retryLimit,
+          operator: ctx.event.operator,
+          incident_id: ctx.incident?.id ?? null,
+        },
+      ),
+    ];
+  },
+};

@@ -1,0 +1,25 @@
+import { finding, type Rule } from "./types.ts";
+
+/** Profile, permission, binding or payment edits "to prove ourselves" while the platform is failing. */
+export const sensitiveOpDuringIncident: Rule = {
+  id: "sensitive_op_during_incident",
+  severity: "high",
+  quietWhileLearning: false,
+  evaluate(ctx) {
+    const op = ctx.event.operation;
+    if (!ctx.incident || !op || !ctx.settings.sensitiveOperations.includes(op)) return [];
+    return [
+      finding(
+        this,
+        ctx,
+        op,
+        `sensitive operation ${op} during the ${ctx.incident.platform} incident "${ctx.incident.title}"`,
+        {
+          operation: op,
+          operator: ctx.event.operator,
+          incident_id: ctx.incident.id,
+        },
+      ),
+    ];
+  },
+};

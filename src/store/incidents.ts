@@ -1,0 +1,251 @@
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { incidents, overrides, preflights } from "../../db/schema/incidents.ts";
+import { PLATFORM_FAILURES } from "../domain/model.ts";
+import { newId } from "../ids.ts";
+import { type Db, rows } from "./db.ts";
+import { epochMs, iso, jsonParam } from "./sql.ts";
+
+export type IncidentRow = typeof incidents.$inferSelect;
+
+export async function createIncident(
+  db: Db,
+  input: {
+    workspaceId: string;
+    platform: string;
+    region: string | null;
+    title: string;
+    source: "declared" | "detected";
+    startedAt: Date;
+    lastFailureAt?: Date | null;
+    evidence: Record<string, unknown>;
+    createdBy: string;
+  },
+  now: Date,
+): Promise<IncidentRow> {
+  const [row] = await db
+    .insert(incidents)
+    .values({
+      id: newId("inc", input.startedAt.getTime()),
+      ...input,
+      lastFailureAt: input.lastFailureAt ?? null,
+      status: "active",
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return row!;
+}
+
+export async function getIncident(db: Db, workspaceId: string, id: string): Promise<IncidentRow | null> {
+  const [row] = await db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.workspaceId, workspaceId), eq(incidents.id, id)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function listIncidents(
+  db: Db,
+  workspaceId: string,
+  status: "active" | "closed" | undefined,
+  limit: number,
+  before: string | null,
+) {
+  return db
+    .select()
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.workspaceId, workspaceId),
+        status ? eq(incidents.status, status) : undefined,
+        before ? lt(incidents.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(incidents.id))
+    .limit(limit + 1);
+}
+
+export async function closeIncident(db: Db, workspaceId: string, id: string, endedAt: Date, now: Date) {
+  const [row] = await db
+    .update(incidents)
+    .set({ status: "closed", endedAt, updatedAt: now })
+    .where(and(eq(incidents.workspaceId, workspaceId), eq(incidents.id, id), eq(incidents.status, "active")))
+    .returning();
+  return row ?? null;
+}
+
+/**
+ * Detected incidents whose failures stopped for the hold period end, at the end of that period. Run wherever
+ * "now" matters (ingest, preflight, incident reads), so closing needs no background job.
+ */
+export async function closeQuietIncidents(db: Db, workspaceId: string, now: Date, holdMinutes: number) {
+  const hold = `${holdMinutes} minutes`;
+  return rows<{ id: string }>(
+    db,
+    sql`update incidents set status = 'closed', ended_at = last_failure_at + ${hold}::interval, updated_at = ${iso(now)}::timestamptz
+      where workspace_id = ${workspaceId} and status = 'active' and source = 'detected'
+        and last_failure_at + ${hold}::interval <= ${iso(now)}::timestamptz
+      returning id`,
+  );
+}
+
+/** Incidents of these platforms that overlap [from, to]: what the batch's events may fall into. */
+export async function incidentsOverlapping(
+  db: Db,
+  workspaceId: string,
+  platforms: string[],
+  from: number,
+  to: number,
+) {
+  if (platforms.length === 0) return [];
+  const result = await rows<{
+    id: string;
+    platform: string;
+    region: string | null;
+    source: "declared" | "detected";
+    title: string;
+    started_ms: number;
+    ended_ms: number | null;
+  }>(
+    db,
+    sql`select id, platform, region, source, title, ${epochMs("started_at")} as started_ms, ${epochMs("ended_at")} as ended_ms
+      from incidents
+      where workspace_id = ${workspaceId} and platform in (select jsonb_array_elements_text(${jsonParam(platforms)}))
+        and started_at <= ${iso(to)}::timestamptz and (ended_at is null or ended_at >= ${iso(from)}::timestamptz)
+      order by started_at`,
+  );
+  return result.map((r) => ({
+    id: r.id,
+    platform: r.platform,
+    region: r.region,
+    source: r.source,
+    title: r.title,
+    startedAt: Number(r.started_ms),
+    endedAt: r.ended_ms === null ? null : Number(r.ended_ms),
+  }));
+}
+
+export interface FailureStats {
+  platform: string;
+  /** accounts of the platform with a platform-side failure in the window */
+  failing: number;
+  /** distinct networks (ASN, or /24 when unknown) those failures came from */
+  networks: number;
+  /** accounts of the platform seen in the last day: the denominator */
+  active: number;
+  firstFailure: number;
+  lastFailure: number;
+  accountIds: string[];
+  codes: Record<string, number>;
+}
+
+/** Platform-side failures per platform in each platform's window, from the partial index of failed events. */
+export async function failureStats(
+  db: Db,
+  workspaceId: string,
+  windows: Array<{ platform: string; from: number; to: number }>,
+  activeSince: number,
+): Promise<FailureStats[]> {
+  if (windows.length === 0) return [];
+  const result = await rows<{
+    platform: string;
+    failing: number;
+    networks: number;
+    active: number;
+    first_ms: number;
+    last_ms: number;
+    account_ids: string[];
+    codes: Record<string, number>;
+  }>(
+    db,
+    sql`select w.platform, count(distinct e.account_id)::int as failing,
+        count(distinct coalesce('AS' || e.asn, e.subnet, e.ip))::int as networks,
+        (select count(*) from accounts x where x.workspace_id = ${workspaceId} and x.platform = w.platform
+          and x.last_event_at >= ${iso(activeSince)}::timestamptz)::int as active,
+        ${epochMs("min(e.occurred_at)")} as first_ms, ${epochMs("max(e.occurred_at)")} as last_ms,
+        (array_agg(distinct e.account_id))[1:50] as account_ids,
+        (select jsonb_object_agg(code, n) from (
+          select e2.result_code as code, count(*) as n from events e2 join accounts a2 on a2.id = e2.account_id
+          where e2.workspace_id = ${workspaceId} and e2.result_status = 'error' and a2.platform = w.platform
+            and e2.result_code in (select jsonb_array_elements_text(${jsonParam(PLATFORM_FAILURES)}))
+            and e2.occurred_at between w.from_at and w.to_at
+          group by e2.result_code) c) as codes
+      from jsonb_to_recordset(${jsonParam(windows.map((w) => ({ platform: w.platform, from_at: iso(w.from), to_at: iso(w.to) })))})
+        as w(platform text, from_at timestamptz, to_at timestamptz)
+      join events e on e.workspace_id = ${workspaceId} and e.result_status = 'error'
+        and e.occurred_at between w.from_at and w.to_at
+        and e.result_code in (select jsonb_array_elements_text(${jsonParam(PLATFORM_FAILURES)}))
+      join accounts a on a.id = e.account_id and a.platform = w.platform
+      group by w.platform, w.from_at, w.to_at`,
+  );
+  return result.map((r) => ({
+    platform: r.platform,
+    failing: Number(r.failing),
+    networks: Number(r.networks),
+    active: Number(r.active),
+    firstFailure: Number(r.first_ms),
+    lastFailure: Number(r.last_ms),
+    accountIds: r.account_ids,
+    codes: r.codes ?? {},
+  }));
+}
+
+export async function touchIncidentFailure(db: Db, id: string, at: number, now: Date) {
+  await db.execute(sql`update incidents set last_failure_at = greatest(last_failure_at, ${iso(at)}::timestamptz),
+    updated_at = ${iso(now)}::timestamptz where id = ${id}`);
+}
+
+export type PreflightRow = typeof preflights.$inferInsert;
+
+export async function recordPreflight(db: Db, row: Omit<PreflightRow, "id">): Promise<string> {
+  const id = newId("pre", row.at instanceof Date ? row.at.getTime() : undefined);
+  await db.insert(preflights).values({ id, ...row });
+  return id;
+}
+
+export type OverrideRow = typeof overrides.$inferSelect;
+
+export async function createOverride(
+  db: Db,
+  row: Omit<OverrideRow, "id" | "revokedAt">,
+): Promise<OverrideRow> {
+  const [created] = await db
+    .insert(overrides)
+    .values({ id: newId("ovr"), ...row })
+    .returning();
+  return created!;
+}
+
+export async function listOverrides(db: Db, workspaceId: string, accountId: string) {
+  return db
+    .select()
+    .from(overrides)
+    .where(and(eq(overrides.workspaceId, workspaceId), eq(overrides.accountId, accountId)))
+    .orderBy(desc(overrides.id));
+}
+
+/** The override in force for an account and operation at an instant, if any. */
+export async function activeOverride(
+  db: Db,
+  workspaceId: string,
+  accountId: string,
+  operation: string,
+  at: Date,
+) {
+  const [row] = await db
+    .select()
+    .from(overrides)
+    .where(
+      and(
+        eq(overrides.workspaceId, workspaceId),
+        eq(overrides.accountId, accountId),
+        eq(overrides.operation, operation),
+        sql`${overrides.expiresAt} > ${iso(at)}::timestamptz`,
+        sql`${overrides.revokedAt} is null`,
+      ),
+    )
+    .orderBy(desc(overrides.expiresAt))
+    .limit(1);
+  return row ?? null;
+}
