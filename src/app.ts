@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { ApiError, type ErrorCode, envelope } from "./errors.ts";
+import { overridesRouter } from "./http/accounts/overrides.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
 import { associationsRouter } from "./http/associations/routes.ts";
@@ -10,8 +11,10 @@ import type { AppDeps } from "./http/context.ts";
 import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter } from "./http/events/routes.ts";
+import { incidentsRouter } from "./http/incidents/routes.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { newRouter } from "./http/openapi.ts";
+import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
 import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
 import { tokensRouter } from "./http/tokens/routes.ts";
@@ -71,6 +74,9 @@ export function createApp(deps: AppDeps) {
   app.route("/", alertsRouter(deps));
   app.route("/", settingsRouter(deps));
   app.route("/", associationsRouter(deps));
+  app.route("/", incidentsRouter(deps));
+  app.route("/", preflightRouter(deps));
+  app.route("/", overridesRouter(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

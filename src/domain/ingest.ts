@@ -210,7 +210,7 @@ function wantedAccounts(inputs: EventInput[]) {
 }
 
 /** Everything the rules need to judge a batch, read in one pipelined burst (the reads are independent). */
-async function loadBatchContext(
+export async function loadBatchContext(
   tx: Db,
   caller: Caller,
   settings: Settings,

@@ -45,6 +45,15 @@ export async function getAccount(db: Db, workspaceId: string, id: string): Promi
   return row ?? null;
 }
 
+export async function findAccountByRef(db: Db, workspaceId: string, platform: string, ref: string) {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.platform, platform), eq(accounts.ref, ref)))
+    .limit(1);
+  return row ?? null;
+}
+
 export async function findAccountsByIds(db: Db, workspaceId: string, ids: string[]): Promise<AccountRow[]> {
   if (ids.length === 0) return [];
   return db

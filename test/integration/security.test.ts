@@ -173,6 +173,7 @@ describe("authentication and roles on every protected route", () => {
       environments: (await api.get("/v1/environments", ws.admin)).body,
       tokens: (await api.get("/v1/tokens", ws.admin)).body,
       settings: (await api.get("/v1/settings", ws.admin)).body,
+      incidents: (await api.get("/v1/incidents", ws.admin)).body,
     };
   }
 
@@ -180,6 +181,11 @@ describe("authentication and roles on every protected route", () => {
     const { api, ws, agent, environmentId } = await agentWorkspace();
     const { alertId, accountId } = await openAlert(api, ws, agent);
     const target = await api.post("/v1/tokens", ws.admin, { name: uid("target-"), role: "viewer" });
+    const incident = await api.post("/v1/incidents", ws.reviewer, {
+      platform: "amazon",
+      title: "auth fixture",
+      started_at: "2026-01-01T00:00:00Z",
+    });
     const doomed = await api.post("/v1/tokens", ws.admin, { name: uid("doomed-"), role: "admin" });
     expect((await api.del(`/v1/tokens/${doomed.body.id}`, ws.admin)).status).toBe(200);
     const other = await agentWorkspace();
@@ -188,7 +194,13 @@ describe("authentication and roles on every protected route", () => {
       ws,
       tokens: { agent, viewer: ws.viewer, reviewer: ws.reviewer, admin: ws.admin },
       revoked: doomed.body.token,
-      ids: { alert: alertId, account: accountId, environment: environmentId, token: target.body.id },
+      ids: {
+        alert: alertId,
+        account: accountId,
+        environment: environmentId,
+        token: target.body.id,
+        incident: incident.body.id,
+      },
       reach: {
         agent: other.agent,
         viewer: other.ws.viewer,
@@ -276,12 +288,23 @@ describe("workspace isolation", () => {
     const { alertId, accountId } = await openAlert(A.api, A.ws, A.agent);
     const b = await newWorkspace(t.database);
     const bEnv = await newEnvironment(A.api, b.admin);
+    const incident = await A.api.post("/v1/incidents", A.ws.reviewer, {
+      platform: "amazon",
+      title: "isolation fixture",
+      started_at: "2026-01-01T00:00:00Z",
+    });
     Object.assign(f, {
       api: A.api,
       a: A.ws,
       b,
       aAgent: A.agent,
-      aIds: { alert: alertId, account: accountId, environment: A.environmentId, token: A.agentTokenId },
+      aIds: {
+        alert: alertId,
+        account: accountId,
+        environment: A.environmentId,
+        token: A.agentTokenId,
+        incident: incident.body.id,
+      },
       bEnvironment: bEnv.id,
     });
   });
@@ -300,6 +323,11 @@ describe("workspace isolation", () => {
     ["PUT", "/v1/environments/:environment/accounts", { account_ids: [] }],
     ["POST", "/v1/environments/:environment/tokens"],
     ["DELETE", "/v1/tokens/:token"],
+    ["GET", "/v1/incidents/:incident"],
+    ["POST", "/v1/incidents/:incident/close"],
+    ["GET", "/v1/incidents/:incident/review"],
+    ["POST", "/v1/accounts/:account/overrides", { operation: "binding_change", reason: "mine now" }],
+    ["GET", "/v1/accounts/:account/overrides"],
   ];
   it.each(foreign)("answers 404 to %s %s with another workspace's id", async (method, path, body) => {
     const res = await f.api.call(method, fillPath(path, f.aIds), f.b.admin, body);

@@ -12,6 +12,7 @@ export interface RouteIds {
   account: string;
   environment: string;
   token: string;
+  incident: string;
 }
 
 export interface ProtectedRoute {
@@ -92,6 +93,32 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
     body: () => ({ retry_limit: 7 }),
     reached: 200,
   },
+  {
+    method: "POST",
+    path: "/v1/preflight",
+    allowed: ["agent", "admin"],
+    body: () => ({ account: { platform: "tiktok_shop", ref: uid("pre-") }, operation: "publish_listing" }),
+    reached: 200,
+  },
+  {
+    method: "POST",
+    path: "/v1/incidents",
+    allowed: REVIEWERS,
+    body: () => ({ platform: "amazon", title: "auth test outage", started_at: "2026-01-01T00:00:00Z" }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/incidents", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/incidents/:incident", allowed: READERS, reached: 404 },
+  { method: "POST", path: "/v1/incidents/:incident/close", allowed: REVIEWERS, reached: 404 },
+  { method: "GET", path: "/v1/incidents/:incident/review", allowed: READERS, reached: 404 },
+  {
+    method: "POST",
+    path: "/v1/accounts/:account/overrides",
+    allowed: REVIEWERS,
+    body: () => ({ operation: "binding_change", minutes: 30, reason: "support ticket 42" }),
+    reached: 404,
+  },
+  { method: "GET", path: "/v1/accounts/:account/overrides", allowed: READERS, reached: 404 },
   { method: "GET", path: "/v1/alerts", allowed: READERS, reached: 200 },
   { method: "GET", path: "/v1/alerts/:alert", allowed: READERS, reached: 404 },
   ...(["acknowledge", "resolve", "dismiss", "trust"] as const).map(
@@ -107,7 +134,7 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
 
 /** "GET /v1/accounts/{id}": a table row named as the OpenAPI document names its operation. */
 export const openApiName = (route: ProtectedRoute) =>
-  `${route.method} ${route.path.replace(/:(alert|account|environment|token)\b/g, "{id}")}`;
+  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident)\b/g, "{id}")}`;
 
 /** Ids that name nothing, in any workspace. */
 export const MISSING_IDS: RouteIds = {
@@ -115,10 +142,14 @@ export const MISSING_IDS: RouteIds = {
   account: "acc_00000000000000000000000000",
   environment: "env_00000000000000000000000000",
   token: "tok_00000000000000000000000000",
+  incident: "inc_00000000000000000000000000",
 };
 
 export function fillPath(template: string, ids: RouteIds): string {
-  return template.replace(/:(alert|account|environment|token)\b/g, (_, name: keyof RouteIds) => ids[name]);
+  return template.replace(
+    /:(alert|account|environment|token|incident)\b/g,
+    (_, name: keyof RouteIds) => ids[name],
+  );
 }
 
 /** Calls a route of the table as `token` would, with its body when it has one. */

@@ -1,0 +1,75 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { preflight } from "../../domain/preflight.ts";
+import { getIncident } from "../../store/incidents.ts";
+import type { AppDeps } from "../context.ts";
+import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
+import { IncidentSchema, incidentJson } from "../incidents/schemas.ts";
+import { allow } from "../middleware/auth.ts";
+import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { sourceIp } from "../source-ip.ts";
+
+export const PreflightRequestSchema = z
+  .object({
+    account: AccountRefSchema,
+    operation: z.string().regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase slug"),
+    operator: z.string().min(1).max(128).optional(),
+    env: EventEnvSchema.optional(),
+  })
+  .openapi("PreflightRequest");
+
+export const PreflightResponseSchema = z
+  .object({
+    decision: z.enum(["allow", "warn", "deny"]),
+    reasons: z.array(FindingSchema),
+    incident: IncidentSchema.nullable(),
+  })
+  .openapi("PreflightResponse");
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/preflight",
+  tags: ["telemetry"],
+  security: [{ bearer: [] }],
+  summary: "Ask before acting: allow, warn or deny, with reasons",
+  description:
+    "deny: a sensitive operation during an active incident on the account's platform, a login while the account " +
+    "is in a retry storm, an env that contradicts the pin, a device or IP used by an account of another group. " +
+    "warn: the env deviates from the learned baseline. A reviewer's unexpired override allows. Recorded for " +
+    "audit; never feeds the baseline.",
+  middleware: [allow("agent", "admin")] as const,
+  request: { body: jsonBody(PreflightRequestSchema) },
+  responses: {
+    200: jsonResponse(PreflightResponseSchema, "The decision"),
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+export function preflightRouter(deps: AppDeps) {
+  return newRouter().openapi(route, async (c) => {
+    const auth = c.get("auth");
+    const body = c.req.valid("json");
+    const answer = await preflight(
+      { db: deps.database.db, enricher: deps.enricher, settings: auth.settings },
+      {
+        workspaceId: auth.workspaceId,
+        environmentId: auth.environmentId,
+        tokenId: auth.tokenId,
+        name: auth.tokenName,
+      },
+      sourceIp(c, deps.env.TETHER_TRUST_PROXY),
+      body,
+      deps.clock.now(),
+    );
+    const incident = answer.incident
+      ? await getIncident(deps.database.db, auth.workspaceId, answer.incident.id)
+      : null;
+    return c.json(
+      {
+        decision: answer.decision,
+        reasons: answer.reasons,
+        incident: incident ? incidentJson(incident) : null,
+      },
+      200,
+    );
+  });
+}
