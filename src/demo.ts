@@ -549,6 +549,18 @@ interface Readback {
   alerts: AlertJson[];
   established: number;
   clusters: Array<{ account_ids: string[]; kinds: string[] }>;
+  incidents: Array<{
+    id: string;
+    title: string;
+    source: string;
+    status: string;
+    started_at: string;
+    ended_at: string | null;
+  }>;
+}
+
+async function incidentsOf(call: Call, admin: string): Promise<Readback["incidents"]> {
+  return (await call<{ incidents: Readback["incidents"] }>("GET", "/v1/incidents", admin)).incidents;
 }
 
 async function clustersOf(call: Call, admin: string): Promise<Readback["clusters"]> {
@@ -614,6 +626,82 @@ async function playScenarios(call: Call, members: Map<string, Member>, end: numb
   }
 }
 
+/**
+ * The TikTok Shop outage of the demo, six hours ago: six stores' logins fail with 500s and timeouts within a
+ * few minutes (tether detects the incident), and the operators improvise — one switches to a phone hotspot,
+ * one retries its login again and again, one edits the profile — while ad budgets keep changing.
+ */
+const OUTAGE = {
+  agoMinutes: 6 * 60,
+  failing: ["us-west-09", "us-west-10", "us-west-11", "us-east-01", "us-west-01", "us-west-02"],
+  /** a T-Mobile USA address: "let's try the phone's hotspot" */
+  hotspotIp: "172.56.21.87",
+  switcher: "us-west-09",
+  stormer: "us-west-10",
+  editor: "us-west-11",
+} as const;
+
+async function playOutage(call: Call, members: Map<string, Member>, end: number, tally: Posting) {
+  const t0 = end - OUTAGE.agoMinutes * MINUTE;
+  const failed = (code: "http_5xx" | "timeout") =>
+    ({
+      status: "error",
+      code,
+      ...(code === "http_5xx" ? { http_status: 500, message: "Internal Server Error" } : {}),
+    }) as const;
+  for (const [i, ref] of OUTAGE.failing.entries()) {
+    const m = members.get(ref)!;
+    const at = t0 + i * 45_000;
+    const event = makeEvent(
+      m,
+      8000,
+      at,
+      "login",
+      undefined,
+      envOf(m, 1),
+      failed(i % 2 ? "timeout" : "http_5xx"),
+    );
+    await postEvents(call, m.agentToken, [event], tally);
+  }
+  const switcher = members.get(OUTAGE.switcher)!;
+  await postEvents(
+    call,
+    switcher.agentToken,
+    [
+      makeEvent(
+        switcher,
+        8001,
+        t0 + 6 * MINUTE,
+        "login",
+        undefined,
+        envOf(switcher, 1, { ip: OUTAGE.hotspotIp }),
+      ),
+      makeEvent(switcher, 8002, t0 + 9 * MINUTE, "operation", "ad_budget_change", envOf(switcher, 1)),
+    ],
+    tally,
+  );
+  const stormer = members.get(OUTAGE.stormer)!;
+  const storm = Array.from({ length: 6 }, (_, i) =>
+    makeEvent(
+      stormer,
+      8010 + i,
+      t0 + 2 * MINUTE + i * 80_000,
+      "login",
+      undefined,
+      envOf(stormer, 1),
+      failed("http_5xx"),
+    ),
+  );
+  await postEvents(call, stormer.agentToken, storm, tally);
+  const editor = members.get(OUTAGE.editor)!;
+  await postEvents(
+    call,
+    editor.agentToken,
+    [makeEvent(editor, 8020, t0 + 11 * MINUTE, "operation", "profile_edit", envOf(editor, 1))],
+    tally,
+  );
+}
+
 /** Every agent says it is alive, as a running agent does every few minutes. */
 async function heartbeats(call: Call, members: Map<string, Member>, end: number, tally: Posting) {
   for (const m of members.values()) {
@@ -665,7 +753,7 @@ function report(
   admin: string,
   members: Map<string, Member>,
   tally: Posting,
-  { alerts, established, clusters }: Readback,
+  { alerts, established, clusters, incidents }: Readback,
 ): { text: string; ok: boolean } {
   const { base } = server;
   const lines: string[] = [];
@@ -711,14 +799,47 @@ function report(
   }
   out(`    curl -s -H "Authorization: Bearer ${admin}" "${base}/v1/associations"`);
   out("");
+  const detected = incidents.filter((i) => i.source === "detected");
+  out(`Platform incidents / 平台故障 (${incidents.length}):`);
+  for (const i of incidents) {
+    out(`  ${i.source} · ${i.status} · ${i.started_at} → ${i.ended_at ?? "now"}  ${i.title}`);
+    out(
+      `    review / 复盘: curl -s -H "Authorization: Bearer ${admin}" "${base}/v1/incidents/${i.id}/review?format=md"`,
+    );
+  }
+  out("");
   out("Scenarios / 场景:");
-  let ok = true;
+  let ok = detected.length === 1;
+  out(
+    `  ${ok ? "✓" : "✗"} platform_incident    tiktok_shop              outage detected from telemetry / 从遥测数据中检测到平台故障`,
+  );
   for (const s of SCENARIOS) {
     const m = members.get(s.ref)!;
     const hit = alerts.some((a) => a.rule === s.rule && a.account_ids.includes(m.id));
     ok &&= hit;
     const who = `${m.spec.platform}/${s.ref}`;
     out(`  ${hit ? "✓" : "✗"} ${s.rule.padEnd(20)} ${who.padEnd(23)} ${s.en} / ${s.zh}`);
+  }
+  const improvised: Array<[string, string, string, string]> = [
+    [
+      "incident_network_switch",
+      OUTAGE.switcher,
+      "switched to a phone hotspot during the outage",
+      "故障期间改用手机热点",
+    ],
+    ["retry_storm", OUTAGE.stormer, "retried the login again and again", "反复重试登录"],
+    [
+      "sensitive_op_during_incident",
+      OUTAGE.editor,
+      "edited the profile during the outage",
+      "故障期间修改资料",
+    ],
+  ];
+  for (const [rule, ref, en, zh] of improvised) {
+    const m = members.get(ref)!;
+    const hit = alerts.some((a) => a.rule === rule && a.account_ids.includes(m.id));
+    ok &&= hit;
+    out(`  ${hit ? "✓" : "✗"} ${rule.padEnd(20)} ${`${m.spec.platform}/${ref}`.padEnd(23)} ${en} / ${zh}`);
   }
   const churned = [...members.values()].filter((m) => m.spec.renewedIp || m.spec.updatedUa);
   const churnIds = new Set(churned.map((m) => m.id));
@@ -768,11 +889,13 @@ export async function runDemo(argv: string[]): Promise<number> {
     const members = await createMatrix(call, admin, rng);
     await feedHistory(call, members, rng, end, tally);
     await playScenarios(call, members, end, tally);
+    await playOutage(call, members, end, tally);
     await heartbeats(call, members, end, tally);
     const readback = {
       alerts: await openAlerts(call, admin),
       established: await establishedCount(call, admin),
       clusters: await clustersOf(call, admin),
+      incidents: await incidentsOf(call, admin),
     };
     const summary = report(server, admin, members, tally, readback);
     process.stdout.write(summary.text);

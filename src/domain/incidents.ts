@@ -4,10 +4,10 @@ import { writeAudit } from "../store/audit.ts";
 import type { Db } from "../store/db.ts";
 import {
   createIncident,
+  extendDetectedIncident,
   failureStats,
   type IncidentRow,
   incidentsOverlapping,
-  touchIncidentFailure,
 } from "../store/incidents.ts";
 import { upsertAlerts } from "../store/ingest.ts";
 import { alertIdentity } from "./alerts.ts";
@@ -37,13 +37,30 @@ export async function detectIncidents(
   const windows = [...lastFailures].map(([platform, t]) => ({ platform, from: t - window, to: t }));
   const [stats, current] = await Promise.all([
     failureStats(tx, workspaceId, windows, latest - ACTIVE_HORIZON),
-    incidentsOverlapping(tx, workspaceId, [...lastFailures.keys()], latest, latest),
+    incidentsOverlapping(tx, workspaceId, [...lastFailures.keys()], latest - window, latest),
   ]);
   const opened: IncidentRow[] = [];
   for (const s of stats) {
-    const active = current.find((i) => i.platform === s.platform && i.endedAt === null && i.region === null);
-    if (active) {
-      if (active.source === "detected") await touchIncidentFailure(tx, active.id, s.lastFailure, now);
+    // Failures inside an incident's span (active, or already closed while late events were still arriving)
+    // belong to it: agents replay spooled events, and one outage must stay one incident.
+    const covering = current.find(
+      (i) =>
+        i.platform === s.platform &&
+        i.region === null &&
+        i.startedAt <= s.lastFailure + window &&
+        (i.endedAt === null || i.endedAt >= s.firstFailure),
+    );
+    if (covering) {
+      if (covering.source === "detected") {
+        await extendDetectedIncident(
+          tx,
+          covering.id,
+          s.firstFailure,
+          s.lastFailure,
+          settings.incident.holdMinutes,
+          now,
+        );
+      }
       continue;
     }
     const share = s.active > 0 ? s.failing / s.active : 0;

@@ -191,9 +191,26 @@ export async function failureStats(
   }));
 }
 
-export async function touchIncidentFailure(db: Db, id: string, at: number, now: Date) {
-  await db.execute(sql`update incidents set last_failure_at = greatest(last_failure_at, ${iso(at)}::timestamptz),
-    updated_at = ${iso(now)}::timestamptz where id = ${id}`);
+/**
+ * More failures of a detected incident, possibly replayed late: its start moves to the earliest failure and,
+ * if the quiet rule already closed it, its end moves to the hold period after the latest one.
+ */
+export async function extendDetectedIncident(
+  db: Db,
+  id: string,
+  firstFailure: number,
+  lastFailure: number,
+  holdMinutes: number,
+  now: Date,
+) {
+  await db.execute(sql`update incidents set
+      started_at = least(started_at, ${iso(firstFailure)}::timestamptz),
+      last_failure_at = greatest(last_failure_at, ${iso(lastFailure)}::timestamptz),
+      ended_at = case when status = 'closed'
+        then greatest(ended_at, greatest(last_failure_at, ${iso(lastFailure)}::timestamptz) + ${`${holdMinutes} minutes`}::interval)
+        else ended_at end,
+      updated_at = ${iso(now)}::timestamptz
+    where id = ${id} and source = 'detected'`);
 }
 
 export type PreflightRow = typeof preflights.$inferInsert;

@@ -260,6 +260,30 @@ describe("a simulated TikTok Shop outage", () => {
   });
 });
 
+describe("late, replayed failures", () => {
+  it("extend the incident they belong to instead of opening another one", async () => {
+    const { api, ws, stores } = await outageMatrix();
+    const tiktok = stores.filter((s) => s.platform === "tiktok_shop");
+    for (const [i, s] of tiktok.slice(0, 4).entries())
+      await post(api, s, ev(s, T0 + i * 30_000, fail("http_5xx")));
+    // An hour later the incident has closed by itself (15 quiet minutes after T0 + 1.5 min) …
+    t.clock.set(new Date(T0 + HOUR));
+    const [closed] = (await api.get("/v1/incidents", ws.viewer)).body.incidents;
+    expect(closed).toMatchObject({ status: "closed", ended_at: new Date(T0 + 16.5 * MINUTE).toISOString() });
+    // … when agents that were offline deliver their spooled failures from inside the outage.
+    for (const [i, s] of tiktok.slice(4, 8).entries())
+      await post(api, s, ev(s, T0 + 2 * MINUTE + i * 30_000, fail("timeout")));
+    const incidents = (await api.get("/v1/incidents", ws.viewer)).body.incidents;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({
+      id: closed.id,
+      status: "closed",
+      ended_at: new Date(T0 + 18.5 * MINUTE).toISOString(),
+    });
+    expect((await api.get("/v1/alerts?rule=platform_incident", ws.viewer)).body.alerts).toHaveLength(1);
+  });
+});
+
 describe("what is not a platform outage", () => {
   it("opens no incident when three accounts fail with auth_failed at once", async () => {
     const { api, ws, stores } = await outageMatrix();
