@@ -1,4 +1,5 @@
 import { finding, publicNet, type Rule } from "./types.ts";
+import { firstWindowReaching } from "./window.ts";
 
 const HOUR = 3_600_000;
 const MAX_IPS = 3;
@@ -13,31 +14,22 @@ export const envHopping: Rule = {
     const net = publicNet(ctx);
     if (!net) return [];
     const t = ctx.event.occurredAt;
-    const near = ctx.history.filter(
-      (p): p is typeof p & { ip: string } =>
-        p.ip !== null && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= HOUR,
-    );
-    const points = [...near, { occurredAt: t, ip: net.ip, asn: net.asn }];
-    // Every one-hour window that holds this event starts at one of the points at or before it.
-    for (const start of points) {
-      if (start.occurredAt > t || t - start.occurredAt > HOUR) continue;
-      const inside = points.filter(
-        (p) => p.occurredAt >= start.occurredAt && p.occurredAt <= start.occurredAt + HOUR,
-      );
-      const ips = new Set(inside.map((p) => p.ip));
-      const asns = new Set(inside.flatMap((p) => (p.asn === null ? [] : [p.asn])));
-      if (ips.size < MAX_IPS && asns.size < MAX_ASNS) continue;
-      const sortedAsns = [...asns].sort((a, b) => a - b);
-      // One live alert per account however the episode grows (a third network must not open a second
-      // alert); the networks seen are in the evidence, and trust allows hopping for this account.
-      return [
-        finding(this, ctx, "", `${ips.size} IPs across ${asns.size} network(s) within one hour`, {
-          ips: [...ips].sort(),
-          asns: sortedAsns,
-          window_start: new Date(start.occurredAt).toISOString(),
-        }),
-      ];
-    }
-    return [];
+    const points = ctx.history
+      .filter((p) => p.ip !== null && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= HOUR)
+      .map((p) => ({ at: p.occurredAt, values: [p.ip, p.asn === null ? null : String(p.asn)] }));
+    points.push({ at: t, values: [net.ip, net.asn === null ? null : String(net.asn)] });
+    const hit = firstWindowReaching(points, t, HOUR, [MAX_IPS, MAX_ASNS]);
+    if (!hit) return [];
+    const [ips, asnSet] = hit.distinct as [Set<string>, Set<string>];
+    const sortedAsns = [...asnSet].map(Number).sort((a, b) => a - b);
+    // One live alert per account however the episode grows (a third network must not open a second
+    // alert); the networks seen are in the evidence.
+    return [
+      finding(this, ctx, "", `${ips.size} IPs across ${asnSet.size} network(s) within one hour`, {
+        ips: [...ips].sort(),
+        asns: sortedAsns,
+        window_start: new Date(hit.start).toISOString(),
+      }),
+    ];
   },
 };

@@ -1,21 +1,14 @@
 import type { RuleContext } from "./types.ts";
 import { finding, type Rule } from "./types.ts";
+import { mostInWindowAround } from "./window.ts";
 
 const WINDOW = 10 * 60_000;
 
 /** The most login attempts of the account in any 10-minute window that holds `t`, counting one at `t`. */
 export function loginsAround(ctx: Pick<RuleContext, "history" | "event">, t: number): number {
-  const times = ctx.history
-    .filter((p) => p.login && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= WINDOW)
-    .map((p) => p.occurredAt);
+  const times = ctx.history.filter((p) => p.login && p.id !== ctx.event.id).map((p) => p.occurredAt);
   times.push(t);
-  times.sort((a, b) => a - b);
-  let most = 0;
-  for (const start of times) {
-    if (start > t || t - start > WINDOW) continue;
-    most = Math.max(most, times.filter((x) => x >= start && x <= start + WINDOW).length);
-  }
-  return most;
+  return mostInWindowAround(times, t, WINDOW);
 }
 
 /** Logging in again and again (≥ TETHER_RETRY_LIMIT within 10 minutes): what risk control punishes. */
