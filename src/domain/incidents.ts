@@ -9,7 +9,7 @@ import {
   type IncidentRow,
   incidentsOverlapping,
 } from "../store/incidents.ts";
-import { upsertAlerts } from "../store/ingest.ts";
+import { lockKeys, upsertAlerts } from "../store/ingest.ts";
 import { alertIdentity } from "./alerts.ts";
 import type { Settings } from "./model.ts";
 
@@ -35,6 +35,11 @@ export async function detectIncidents(
   const window = settings.incident.windowMinutes * MINUTE;
   const latest = Math.max(...lastFailures.values());
   const windows = [...lastFailures].map(([platform, t]) => ({ platform, from: t - window, to: t }));
+  // One batch at a time decides whether a platform's failures open an incident: two must not open two.
+  await lockKeys(
+    tx,
+    [...lastFailures.keys()].map((p) => `incident\u001f${workspaceId}\u001f${p}`),
+  );
   const [stats, current] = await Promise.all([
     failureStats(tx, workspaceId, windows, latest - ACTIVE_HORIZON),
     incidentsOverlapping(tx, workspaceId, [...lastFailures.keys()], latest - window, latest),

@@ -17,6 +17,7 @@ import {
   loadBaselines,
   loadFeatureCounts,
   loadHistory,
+  lockKeys,
   touchEnvironment,
   updateAccountsAfterIngest,
   upsertAlerts,
@@ -160,6 +161,7 @@ export async function ingestEvents(
 
   const outcome = await db.transaction(async (tx) => {
     const locked = await upsertAndLockAccounts(tx, caller.workspaceId, wantedAccounts(inputs), now);
+    await lockKeys(tx, batchLockKeys(caller.workspaceId, events, deps.settings));
     const stored = new Map(
       (await findStoredEvents(tx, caller.workspaceId, [...new Set(inputs.map((e) => e.id))])).map((s) => [
         s.id,
@@ -197,6 +199,22 @@ export async function ingestEvents(
     findingCounts: outcome.judge.findingCounts,
     alertsTouched: outcome.judge.alertCount(),
   };
+}
+
+/** The event ids and shareable values a batch must hold while it judges and writes (see lockKeys). */
+function batchLockKeys(
+  workspaceId: string,
+  events: Array<{ event: EnrichedEvent }>,
+  settings: Settings,
+): string[] {
+  const keys = new Set<string>();
+  for (const { event } of events) {
+    keys.add(`event\u001f${workspaceId}\u001f${event.id}`);
+    for (const { indexKind, value } of shareableValues(event, settings)) {
+      keys.add(`share\u001f${workspaceId}\u001f${indexKind}\u001f${value}`);
+    }
+  }
+  return [...keys];
 }
 
 function wantedAccounts(inputs: EventInput[]) {

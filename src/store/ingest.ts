@@ -64,6 +64,18 @@ export async function upsertAndLockAccounts(
   }));
 }
 
+/**
+ * Transaction-scoped advisory locks on arbitrary keys, taken in one statement in a fixed (hash) order so
+ * concurrent batches cannot deadlock on them. Used for what row locks cannot cover: event ids not stored yet
+ * (idempotency across concurrent retries) and shared values (two accounts starting to share a device at once).
+ */
+export async function lockKeys(db: Db, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.execute(sql`select count(pg_advisory_xact_lock(h)) from (
+      select distinct hashtextextended(k, 0) as h from jsonb_array_elements_text(${jsonParam(keys)}) as k order by h
+    ) s`);
+}
+
 export interface StoredVerdict {
   id: string;
   accountId: string | null;

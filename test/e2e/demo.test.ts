@@ -43,8 +43,13 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))("npm run demo", () => {
       }
       expect(stdout).not.toContain("✗");
       // The outage: one detected incident with its improvised actions flagged.
-      expect(stdout).toMatch(/Platform incidents \/ 平台故障 \(1\):\n  detected · closed/);
-      for (const rule of ["platform_incident", "incident_network_switch", "retry_storm", "sensitive_op_during_incident"]) {
+      expect(stdout).toMatch(/Platform incidents \/ 平台故障 \(1\):\n {2}detected · closed/);
+      for (const rule of [
+        "platform_incident",
+        "incident_network_switch",
+        "retry_storm",
+        "sensitive_op_during_incident",
+      ]) {
         expect(stdout).toMatch(new RegExp(`✓ ${rule}\\s`));
       }
       // The contaminated chain a newcomer finds in GET /v1/associations: one cluster of three accounts.

@@ -118,6 +118,8 @@ describe("a simulated TikTok Shop outage", () => {
   it("detects one incident, flags the improvised actions, guards preflight, and closes after a quiet hold", async () => {
     const { api, ws, stores, by } = await outageMatrix();
     const tiktok = stores.filter((s) => s.platform === "tiktok_shop");
+    // Before: every TikTok account logs in fine, ten minutes earlier.
+    for (const s of tiktok) await post(api, s, ev(s, T0 - 10 * MINUTE));
 
     // Within 5 minutes, 7 TikTok accounts on 6 networks fail their logins.
     for (const [i, s] of tiktok.slice(0, 7).entries()) {
@@ -178,6 +180,18 @@ describe("a simulated TikTok Shop outage", () => {
       account_ids: [stormer.id],
     });
 
+    // tt10's listings fail to publish: the images cannot be processed.
+    const publisher = by("tt10");
+    await post(
+      api,
+      publisher,
+      ev(publisher, T0 + 3 * MINUTE, {
+        type: "operation",
+        operation: "publish_listing",
+        ...fail("http_5xx"),
+      }),
+    );
+
     // tt9 rebinds its shop to "prove itself".
     const binder = by("tt9");
     const [bound] = await post(
@@ -226,6 +240,39 @@ describe("a simulated TikTok Shop outage", () => {
     });
     expect((await api.get("/v1/incidents?status=active", ws.viewer)).body.incidents).toEqual([]);
     expect((await api.get("/v1/incidents", ws.viewer)).body.incidents).toHaveLength(1);
+
+    // After: four accounts log in fine again; then the review.
+    t.clock.set(new Date(T0 + 40 * MINUTE));
+    for (const s of tiktok.slice(0, 4)) await post(api, s, ev(s, T0 + 35 * MINUTE));
+    const review = (await api.get(`/v1/incidents/${incident.id}/review`, ws.viewer)).body;
+    const row = (s: Store) =>
+      review.improvised_actions.find((r: { account_id: string }) => r.account_id === s.id);
+    expect(row(switcher)).toMatchObject({
+      operator: switcher.operator,
+      network_switches: [expect.objectContaining({ ip: "5.9.200.7" })],
+    });
+    expect(row(stormer)).toMatchObject({ operator: stormer.operator, retry_storms: 1, preflight_denials: 1 });
+    expect(row(binder)).toMatchObject({
+      operator: binder.operator,
+      sensitive_operations: [expect.objectContaining({ operation: "binding_change" })],
+      preflight_denials: 1,
+    });
+    const rate = (category: string) =>
+      review.success_rates.find(
+        (r: { platform: string; category: string }) =>
+          r.platform === "tiktok_shop" && r.category === category,
+      );
+    // Logins: before 12 of 12; during 7 failures + tt7's successful switch + 6 failed retries = 1 of 14; after 4 of 4.
+    expect(rate("logins")).toMatchObject({
+      before: { ok: 12, total: 12, rate: 1 },
+      during: { ok: 1, total: 14, rate: 0.071 },
+      after: { ok: 4, total: 4, rate: 1 },
+    });
+    expect(rate("publishing")).toMatchObject({ during: { ok: 0, total: 1, rate: 0 } });
+    const md = await api.call("GET", `/v1/incidents/${incident.id}/review?format=md`, ws.viewer);
+    expect(md.status).toBe(200);
+    expect(md.body).toContain("Timeline / 时间线");
+    expect(md.body).toContain(binder.ref);
   });
 
   it("honours a reviewer's time-boxed override in preflight, audited, until it expires", async () => {

@@ -43,7 +43,7 @@ export function useTestApp(overrides: Partial<Env> = {}, options: OpenOptions = 
       database: ctx.database,
       env: ctx.env,
       clock: ctx.clock,
-      logger: pino({ level: "silent" }),
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       enricher: await sharedEnricher(),
       metrics: createMetrics(),
     });

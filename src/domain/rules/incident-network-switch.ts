@@ -1,3 +1,4 @@
+import type { BaselineKind } from "../baseline.ts";
 import { finding, publicNet, type Rule } from "./types.ts";
 
 /**
@@ -12,12 +13,21 @@ export const incidentNetworkSwitch: Rule = {
     if (!ctx.incident) return [];
     const net = publicNet(ctx);
     const switched: string[] = [];
-    if (net && ctx.baseline.total("ip") > 0 && !ctx.baseline.has("ip", net.ip)) switched.push(`ip:${net.ip}`);
-    if (net?.asn != null && ctx.baseline.total("asn") > 0 && !ctx.baseline.has("asn", net.asn))
+    // What switched stays out of the baseline until trusted, like any deviation that alerts.
+    const about: Array<[BaselineKind, string]> = [];
+    if (net && ctx.baseline.total("ip") > 0 && !ctx.baseline.has("ip", net.ip)) {
+      switched.push(`ip:${net.ip}`);
+      about.push(["ip", net.ip], ["subnet", net.subnet]);
+    }
+    if (net?.asn != null && ctx.baseline.total("asn") > 0 && !ctx.baseline.has("asn", net.asn)) {
       switched.push(`asn:AS${net.asn}`);
+      about.push(["asn", String(net.asn)]);
+    }
     const device = ctx.event.deviceId;
-    if (device && ctx.baseline.total("device") > 0 && !ctx.baseline.has("device", device))
+    if (device && ctx.baseline.total("device") > 0 && !ctx.baseline.has("device", device)) {
       switched.push(`device:${device}`);
+      about.push(["device", device]);
+    }
     if (switched.length === 0) return [];
     return [
       finding(
@@ -31,7 +41,9 @@ export const incidentNetworkSwitch: Rule = {
           ip: net?.ip ?? null,
           asn: net?.asn ?? null,
           device_id: device,
+          operator: ctx.event.operator,
         },
+        { about },
       ),
     ];
   },

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_FUTURE_MS } from "../../domain/ingest.ts";
+import { incidentReview, ReviewSchema, reviewMarkdown } from "../../domain/review.ts";
 import { ApiError, notFound } from "../../errors.ts";
 import { writeAudit } from "../../store/audit.ts";
 import {
@@ -87,6 +88,29 @@ const close = createRoute({
   responses: { 200: jsonResponse(IncidentSchema, "Closed"), ...errorResponses(401, 403, 404, 409) },
 });
 
+const review = createRoute({
+  method: "get",
+  path: "/v1/incidents/{id}/review",
+  tags,
+  security,
+  summary:
+    "Post-incident review: timeline, improvised actions, success rates before/during/after, alerts, lessons",
+  description:
+    "JSON by default; `?format=md` gives the same review as Markdown (English and Simplified Chinese).",
+  middleware: [allow(...VIEWER)] as const,
+  request: { params: IdParam, query: z.object({ format: z.enum(["json", "md"]).default("json") }) },
+  responses: {
+    200: {
+      description: "The review",
+      content: {
+        "application/json": { schema: ReviewSchema },
+        "text/markdown": { schema: z.string() },
+      },
+    },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
 export function incidentsRouter(deps: AppDeps) {
   const db = deps.database.db;
   /** Detected incidents end by themselves after a quiet hold; reads see that without a background job. */
@@ -141,6 +165,17 @@ export function incidentsRouter(deps: AppDeps) {
       const row = await getIncident(db, auth.workspaceId, c.req.valid("param").id);
       if (!row) throw notFound("incident");
       return c.json(incidentJson(row), 200);
+    })
+    .openapi(review, async (c) => {
+      const auth = c.get("auth");
+      await settle(auth);
+      const row = await getIncident(db, auth.workspaceId, c.req.valid("param").id);
+      if (!row) throw notFound("incident");
+      const built = await incidentReview(db, auth.workspaceId, row, auth.settings, deps.clock.now());
+      if (c.req.valid("query").format === "md") {
+        return c.body(reviewMarkdown(built), 200, { "content-type": "text/markdown; charset=utf-8" });
+      }
+      return c.json(built, 200);
     })
     .openapi(close, async (c) => {
       const auth = c.get("auth");

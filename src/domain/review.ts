@@ -1,0 +1,564 @@
+import { z } from "@hono/zod-openapi";
+import type { Db } from "../store/db.ts";
+import type { IncidentRow } from "../store/incidents.ts";
+import {
+  type FailureCodes,
+  REVIEW_CATEGORIES,
+  type ReviewScope,
+  reviewAlerts,
+  reviewFailureCodes,
+  reviewNetworkUse,
+  reviewOperationCounts,
+  reviewOverrides,
+  reviewPreflights,
+  reviewSensitiveEvents,
+  reviewSuccessCounts,
+  type Span,
+  type SuccessCount,
+} from "../store/review.ts";
+import { iso } from "../store/sql.ts";
+import type { Settings } from "./model.ts";
+
+const Window = z.object({ from: z.string(), to: z.string() });
+const Rate = z.object({
+  ok: z.number().int(),
+  total: z.number().int(),
+  /** ok / total, 3 decimals; null when nothing was tried */
+  rate: z.number().nullable(),
+});
+
+const TIMELINE_KINDS = [
+  "incident_started",
+  "incident_ended",
+  "alert",
+  "sensitive_operation",
+  "preflight_denied",
+  "override_granted",
+] as const;
+
+export const ReviewSchema = z
+  .object({
+    incident: z.object({
+      id: z.string(),
+      platform: z.string(),
+      region: z.string().nullable(),
+      title: z.string(),
+      source: z.enum(["declared", "detected"]),
+      status: z.enum(["active", "closed"]),
+      started_at: z.string(),
+      ended_at: z.string().nullable(),
+      evidence: z.record(z.string(), z.unknown()),
+    }),
+    windows: z.object({ before: Window, during: Window, after: Window.nullable() }),
+    timeline: z.array(
+      z.object({
+        at: z.string(),
+        kind: z.enum(TIMELINE_KINDS),
+        summary: z.string(),
+        account_id: z.string().optional(),
+        operator: z.string().optional(),
+      }),
+    ),
+    improvised_actions: z.array(
+      z.object({
+        account_id: z.string(),
+        platform: z.string(),
+        ref: z.string(),
+        operator: z.string().nullable(),
+        network_switches: z.array(
+          z.object({ at: z.string(), ip: z.string(), asn: z.number().int().nullable() }),
+        ),
+        retry_storms: z.number().int(),
+        sensitive_operations: z.array(z.object({ at: z.string(), operation: z.string() })),
+        preflight_denials: z.number().int(),
+        overrides: z.number().int(),
+      }),
+    ),
+    success_rates: z.array(
+      z.object({
+        platform: z.string(),
+        category: z.enum(REVIEW_CATEGORIES),
+        before: Rate,
+        during: Rate,
+        after: Rate.nullable(),
+      }),
+    ),
+    operations_during: z.array(
+      z.object({ operation: z.string(), count: z.number().int(), accounts: z.number().int() }),
+    ),
+    failure_codes: z.object({
+      platform_side: z.record(z.string(), z.number().int()),
+      account_side: z.record(z.string(), z.number().int()),
+    }),
+    alerts: z.array(
+      z.object({
+        id: z.string(),
+        rule: z.string(),
+        severity: z.string(),
+        status: z.string(),
+        verdict: z.string().nullable(),
+        note: z.string().nullable(),
+        summary: z.string(),
+        account_ids: z.array(z.string()),
+        count: z.number().int(),
+        first_seen_at: z.string(),
+        last_seen_at: z.string(),
+      }),
+    ),
+    lessons: z.array(z.string()),
+  })
+  .openapi("IncidentReview");
+
+export type Review = z.infer<typeof ReviewSchema>;
+type RateJson = z.infer<typeof Rate>;
+type Improvised = Review["improvised_actions"][number];
+type TimelineEntry = Review["timeline"][number];
+type SuccessRate = Review["success_rates"][number];
+
+/** Operations that spend or reprice on the strength of order data: blind while orders do not sync. */
+const BLIND_OPERATIONS = ["ad_budget_change", "ad_campaign_change", "price_change"];
+
+/**
+ * The three windows of a review: the incident itself, the equal-length stretch before it, and the one after
+ * it (cut short at now; none while the incident is still active).
+ */
+export function reviewWindows(
+  incident: Pick<IncidentRow, "startedAt" | "endedAt">,
+  now: Date,
+): { before: Span; during: Span; after: Span | null } {
+  const start = incident.startedAt.getTime();
+  const end = incident.endedAt?.getTime() ?? null;
+  const duringTo = Math.max(start, end ?? now.getTime());
+  const length = duringTo - start;
+  return {
+    before: { from: start - length, to: start },
+    during: { from: start, to: duringTo },
+    after:
+      end === null
+        ? null
+        : { from: duringTo, to: Math.max(duringTo, Math.min(duringTo + length, now.getTime())) },
+  };
+}
+
+const rateOf = (c: SuccessCount | undefined): RateJson => {
+  const ok = c?.ok ?? 0;
+  const total = c?.total ?? 0;
+  return { ok, total, rate: total === 0 ? null : Math.round((ok / total) * 1000) / 1000 };
+};
+
+/**
+ * The recovery review of one incident: which signals said "platform fault" (platform-side failure codes from
+ * many networks, success rates that fell and recovered for everyone), and which improvised actions (network
+ * switches, retry storms, sensitive edits, break-glass overrides) were avoidable, by account and operator.
+ */
+export async function incidentReview(
+  db: Db,
+  workspaceId: string,
+  incident: IncidentRow,
+  settings: Settings,
+  now: Date,
+): Promise<Review> {
+  const windows = reviewWindows(incident, now);
+  const scope: ReviewScope = { platform: incident.platform, region: incident.region, ...windows.during };
+  const [counts, sensitive, operations, failures, alerts, preflights, overrides, networks] =
+    await Promise.all([
+      reviewSuccessCounts(db, workspaceId, windows),
+      reviewSensitiveEvents(db, workspaceId, scope, settings.sensitiveOperations),
+      reviewOperationCounts(db, workspaceId, scope),
+      reviewFailureCodes(db, workspaceId, scope),
+      reviewAlerts(db, workspaceId, incident.id, scope),
+      reviewPreflights(db, workspaceId, scope),
+      reviewOverrides(db, workspaceId, scope),
+      reviewNetworkUse(db, workspaceId, scope),
+    ]);
+
+  const platforms = [...new Set(counts.map((c) => c.platform))].sort((a, b) =>
+    a === incident.platform ? -1 : b === incident.platform ? 1 : a.localeCompare(b),
+  );
+  const success_rates: SuccessRate[] = [];
+  for (const platform of platforms) {
+    for (const category of REVIEW_CATEGORIES) {
+      const of = (phase: SuccessCount["phase"]) =>
+        counts.find((c) => c.platform === platform && c.category === category && c.phase === phase);
+      if (!of("before") && !of("during") && !of("after")) continue;
+      success_rates.push({
+        platform,
+        category,
+        before: rateOf(of("before")),
+        during: rateOf(of("during")),
+        after: windows.after ? rateOf(of("after")) : null,
+      });
+    }
+  }
+
+  // One row per account and operator that improvised anything.
+  const improvised = new Map<string, Improvised>();
+  const row = (accountId: string, platform: string, ref: string, operator: string | null): Improvised => {
+    const key = `${accountId}\u0000${operator ?? ""}`;
+    let r = improvised.get(key);
+    if (!r) {
+      r = {
+        account_id: accountId,
+        platform,
+        ref,
+        operator,
+        network_switches: [],
+        retry_storms: 0,
+        sensitive_operations: [],
+        preflight_denials: 0,
+        overrides: 0,
+      };
+      improvised.set(key, r);
+    }
+    return r;
+  };
+  for (const n of networks) {
+    if (!n.hasBaseline || (n.ipKnown && n.asnKnown)) continue;
+    row(n.accountId, n.platform, n.ref, n.operator).network_switches.push({
+      at: iso(n.firstAt),
+      ip: n.ip,
+      asn: n.asn,
+    });
+  }
+  for (const a of alerts) {
+    const account = a.accounts[0];
+    if (a.rule !== "retry_storm" || !account) continue;
+    row(account.id, account.platform, account.ref, a.operator).retry_storms += 1;
+  }
+  for (const s of sensitive) {
+    row(s.accountId, s.platform, s.ref, s.operator).sensitive_operations.push({
+      at: iso(s.at),
+      operation: s.operation,
+    });
+  }
+  for (const p of preflights) {
+    if (p.decision === "deny" && p.accountId)
+      row(p.accountId, p.platform, p.ref, p.operator).preflight_denials += 1;
+  }
+  for (const o of overrides) {
+    // Attributed to whoever acted under it; an override nobody used stays with the account alone.
+    const user = preflights.find((p) => p.overrideId === o.id);
+    row(o.accountId, o.platform, o.ref, user?.operator ?? null).overrides += 1;
+  }
+  const improvised_actions = [...improvised.values()].sort(
+    (a, b) =>
+      a.platform.localeCompare(b.platform) ||
+      a.ref.localeCompare(b.ref) ||
+      (a.operator ?? "").localeCompare(b.operator ?? ""),
+  );
+
+  const timeline: Array<TimelineEntry & { ms: number }> = [];
+  const push = (ms: number, entry: Omit<TimelineEntry, "at">) => timeline.push({ ms, at: iso(ms), ...entry });
+  const where = `${incident.platform}${incident.region ? ` ${incident.region}` : ""}`;
+  push(incident.startedAt.getTime(), {
+    kind: "incident_started",
+    summary: `${incident.source} incident on ${where}: ${incident.title}`,
+  });
+  if (incident.endedAt) {
+    push(incident.endedAt.getTime(), { kind: "incident_ended", summary: `incident on ${where} ended` });
+  }
+  for (const a of alerts) {
+    const only = a.accountIds.length === 1 ? a.accountIds[0] : undefined;
+    push(a.firstSeenAt, {
+      kind: "alert",
+      summary: `${a.rule} (${a.severity}, ×${a.count}): ${a.summary}`,
+      ...(only ? { account_id: only } : {}),
+      ...(a.operator ? { operator: a.operator } : {}),
+    });
+  }
+  for (const s of sensitive) {
+    push(s.at, {
+      kind: "sensitive_operation",
+      summary: `${s.operation} on ${s.platform}/${s.ref}${s.ip ? ` from ${s.ip}${s.asn !== null ? ` (AS${s.asn})` : ""}` : ""}`,
+      account_id: s.accountId,
+      ...(s.operator ? { operator: s.operator } : {}),
+    });
+  }
+  for (const p of preflights) {
+    if (p.decision !== "deny") continue;
+    const rules = [...new Set(p.reasons.map((r) => r.rule))].join(", ");
+    push(p.at, {
+      kind: "preflight_denied",
+      summary: `preflight denied ${p.operation} on ${p.platform}/${p.ref}${rules ? `: ${rules}` : ""}`,
+      ...(p.accountId ? { account_id: p.accountId } : {}),
+      ...(p.operator ? { operator: p.operator } : {}),
+    });
+  }
+  for (const o of overrides) {
+    push(o.createdAt, {
+      kind: "override_granted",
+      summary: `${o.createdBy} allowed ${o.operation} on ${o.platform}/${o.ref} until ${iso(o.expiresAt)}: ${o.reason}`,
+      account_id: o.accountId,
+    });
+  }
+  const kindRank = (k: TimelineEntry["kind"]) =>
+    k === "incident_started" ? -1 : k === "incident_ended" ? 1 : 0;
+  timeline.sort((a, b) => a.ms - b.ms || kindRank(a.kind) - kindRank(b.kind));
+
+  const failure_codes: Review["failure_codes"] = { platform_side: {}, account_side: {} };
+  for (const c of failures.codes) {
+    failure_codes[c.side === "platform" ? "platform_side" : "account_side"][c.code] = c.count;
+  }
+
+  const review: Review = {
+    incident: {
+      id: incident.id,
+      platform: incident.platform,
+      region: incident.region,
+      title: incident.title,
+      source: incident.source,
+      status: incident.status,
+      started_at: incident.startedAt.toISOString(),
+      ended_at: incident.endedAt?.toISOString() ?? null,
+      evidence: incident.evidence,
+    },
+    windows: {
+      before: { from: iso(windows.before.from), to: iso(windows.before.to) },
+      during: { from: iso(windows.during.from), to: iso(windows.during.to) },
+      after: windows.after ? { from: iso(windows.after.from), to: iso(windows.after.to) } : null,
+    },
+    timeline: timeline.map(({ ms: _, ...entry }) => entry),
+    improvised_actions,
+    success_rates,
+    operations_during: operations,
+    failure_codes,
+    alerts: alerts.map((a) => ({
+      id: a.id,
+      rule: a.rule,
+      severity: a.severity,
+      status: a.status,
+      verdict: a.verdict,
+      note: a.note,
+      summary: a.summary,
+      account_ids: a.accountIds,
+      count: a.count,
+      first_seen_at: iso(a.firstSeenAt),
+      last_seen_at: iso(a.lastSeenAt),
+    })),
+    lessons: [],
+  };
+  review.lessons = lessons(review, failures);
+  return review;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const pct = (rate: number | null) => (rate === null ? "n/a" : `${Math.round(rate * 1000) / 10}%`);
+const codeList = (codes: Record<string, number>) =>
+  Object.entries(codes)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([code]) => code);
+
+/** Sentences a person can act on, each in English and Simplified Chinese. */
+function lessons(review: Review, failures: FailureCodes): string[] {
+  const out: string[] = [];
+  const platform = review.incident.platform;
+  const platformSide = failures.sides.platform;
+  if (platformSide) {
+    const codes = codeList(review.failure_codes.platform_side).join("/");
+    const { accounts, networks } = platformSide;
+    const active = failures.activeAccounts;
+    out.push(
+      networks >= 2
+        ? `${accounts} of ${active} ${platform} accounts failed with ${codes} from ${networks} networks: a platform fault, not account risk control / ${active} 个 ${platform} 账号中有 ${accounts} 个出现 ${codes} 失败，来自 ${networks} 个不同网络：这是平台故障，不是账号风控`
+        : `${accounts} of ${active} ${platform} accounts failed with ${codes}, all from one network: check that network before blaming the platform / ${active} 个 ${platform} 账号中有 ${accounts} 个出现 ${codes} 失败，但都来自同一网络：先排查该网络，再判断是否平台故障`,
+    );
+  }
+  const accountSide = failures.sides.account;
+  if (accountSide) {
+    const codes = Object.entries(review.failure_codes.account_side)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(", ");
+    out.push(
+      `${plural(accountSide.count, "account-side failure")} (${codes}) on ${plural(accountSide.accounts, "account")} are each account's own signal: check whether retries or switches provoked them / ${accountSide.accounts} 个账号出现 ${accountSide.count} 次账号侧失败（${codes}）：属账号自身信号，需核查是否由重试或切换网络引起`,
+    );
+  }
+
+  const actions = review.improvised_actions;
+  const switches = actions.reduce((n, a) => n + a.network_switches.length, 0);
+  const storms = actions.reduce((n, a) => n + a.retry_storms, 0);
+  const sensitive = actions.reduce((n, a) => n + a.sensitive_operations.length, 0);
+  if (switches + storms + sensitive > 0) {
+    const people = new Set(actions.map((a) => a.operator).filter((o) => o !== null)).size;
+    out.push(
+      `${plural(switches, "network switch", "network switches")}, ${plural(storms, "retry storm")} and ${plural(sensitive, "sensitive operation")} were avoidable (${plural(people, "operator")}): during a platform fault, wait instead of switching, retrying or editing / ${switches} 次切换网络、${storms} 次重试风暴和 ${sensitive} 次敏感操作本可避免（涉及 ${people} 名操作人员）：平台故障期间应等待，不要切换网络、反复重试或修改资料`,
+    );
+  } else {
+    out.push(
+      "No network switches, retry storms or sensitive operations during the incident: the freeze held / 事件期间没有切换网络、重试风暴或敏感操作：冻结措施有效",
+    );
+  }
+
+  const syncs = review.success_rates.find((r) => r.platform === platform && r.category === "syncs");
+  const syncRate = syncs?.during.rate ?? null;
+  if (syncs && syncRate !== null && syncRate < Math.min(0.9, syncs.before.rate ?? 1)) {
+    for (const op of review.operations_during.filter((o) => BLIND_OPERATIONS.includes(o.operation))) {
+      out.push(
+        `${op.operation} ran ${plural(op.count, "time")} during the outage while orders were not updating (syncs ${pct(syncRate)} ok, ${pct(syncs.before.rate)} before) / 故障期间订单未能同步（同步成功率 ${pct(syncRate)}，此前 ${pct(syncs.before.rate)}），${op.operation} 仍执行了 ${op.count} 次`,
+      );
+    }
+  }
+
+  const denials = actions.reduce((n, a) => n + a.preflight_denials, 0);
+  const overrides = actions.reduce((n, a) => n + a.overrides, 0);
+  if (denials + overrides > 0) {
+    out.push(
+      `Preflight denied ${plural(denials, "action")} and ${plural(overrides, "break-glass override")} ${overrides === 1 ? "was" : "were"} granted: confirm each override was necessary / 预检拒绝了 ${denials} 次操作，授予了 ${overrides} 次紧急放行：请逐一确认放行是否必要`,
+    );
+  }
+
+  const logins = review.success_rates.find((r) => r.platform === platform && r.category === "logins");
+  if (!review.windows.after) {
+    out.push(
+      "The incident is still active: keep the freeze until logins recover / 事件仍在进行：登录恢复之前保持冻结",
+    );
+  } else if (logins?.after && logins.after.rate !== null) {
+    const recovered = logins.after.rate >= (logins.before.rate ?? 0);
+    out.push(
+      recovered
+        ? `${platform} logins recovered: ${pct(logins.after.rate)} ok after, ${pct(logins.during.rate)} during, ${pct(logins.before.rate)} before / ${platform} 登录已恢复：事后成功率 ${pct(logins.after.rate)}，期间 ${pct(logins.during.rate)}，此前 ${pct(logins.before.rate)}`
+        : `${platform} logins have not recovered: ${pct(logins.after.rate)} ok after, ${pct(logins.before.rate)} before; check the accounts still failing / ${platform} 登录尚未恢复：事后成功率 ${pct(logins.after.rate)}，此前 ${pct(logins.before.rate)}；请排查仍在失败的账号`,
+    );
+  }
+
+  const open = review.alerts.filter((a) => a.status === "open" || a.status === "acknowledged").length;
+  if (open > 0) {
+    out.push(
+      `${plural(open, "alert")} ${open === 1 ? "is" : "are"} still open: close each with a verdict / 仍有 ${open} 条告警未关闭：请逐条给出结论`,
+    );
+  }
+  return out;
+}
+
+const cell = (value: unknown) =>
+  value === null || value === undefined || value === ""
+    ? "—"
+    : String(value)
+        .replace(/\|/g, "\\|")
+        .replace(/\s*\n\s*/g, " ");
+const table = (head: string[], body: unknown[][]) =>
+  [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ].join("\n");
+const rateCell = (r: RateJson | null) => (r === null ? "—" : `${pct(r.rate)} (${r.ok}/${r.total})`);
+
+/** The review as Markdown for people: the same content, with bilingual headings. */
+export function reviewMarkdown(review: Review): string {
+  const i = review.incident;
+  const w = review.windows;
+  const parts: string[] = [];
+  parts.push(`# Recovery review / 复盘：${cell(i.title)}`);
+  parts.push(
+    [
+      `- Incident / 事件: \`${i.id}\` — ${i.platform}${i.region ? ` (${i.region})` : ""}, ${i.source}, ${i.status}`,
+      `- Started / 开始: ${i.started_at}`,
+      `- Ended / 结束: ${i.ended_at ?? "still active / 仍在进行"}`,
+      `- Windows / 时间窗口: before / 之前 ${w.before.from} → ${w.before.to}; during / 期间 ${w.during.from} → ${w.during.to}; after / 之后 ${w.after ? `${w.after.from} → ${w.after.to}` : "—"}`,
+    ].join("\n"),
+  );
+
+  parts.push("## Timeline / 时间线");
+  parts.push(
+    table(
+      ["At / 时间", "Kind / 类型", "Account / 账号", "Operator / 操作人", "Summary / 摘要"],
+      review.timeline.map((t) => [t.at, t.kind, t.account_id, t.operator, t.summary]),
+    ),
+  );
+
+  parts.push("## Success rates / 成功率");
+  parts.push(
+    review.success_rates.length === 0
+      ? "No logins, publishing or syncs in these windows. / 这些时间窗口内没有登录、发布或同步。"
+      : table(
+          ["Platform / 平台", "Category / 类别", "Before / 之前", "During / 期间", "After / 之后"],
+          review.success_rates.map((r) => [
+            r.platform,
+            r.category,
+            rateCell(r.before),
+            rateCell(r.during),
+            rateCell(r.after),
+          ]),
+        ),
+  );
+
+  parts.push("## Improvised actions / 临时处置操作");
+  parts.push(
+    review.improvised_actions.length === 0
+      ? "None. / 无。"
+      : table(
+          [
+            "Account / 账号",
+            "Operator / 操作人",
+            "Network switches / 切换网络",
+            "Retry storms / 重试风暴",
+            "Sensitive operations / 敏感操作",
+            "Preflight denials / 预检拒绝",
+            "Overrides / 紧急放行",
+          ],
+          review.improvised_actions.map((a) => [
+            `${a.platform}/${a.ref}`,
+            a.operator,
+            a.network_switches
+              .map((s) => `${s.ip}${s.asn !== null ? ` (AS${s.asn})` : ""} @ ${s.at}`)
+              .join("; ") || 0,
+            a.retry_storms,
+            a.sensitive_operations.map((s) => `${s.operation} @ ${s.at}`).join("; ") || 0,
+            a.preflight_denials,
+            a.overrides,
+          ]),
+        ),
+  );
+
+  parts.push("## Operations during the incident / 事件期间的操作");
+  parts.push(
+    review.operations_during.length === 0
+      ? "None. / 无。"
+      : table(
+          ["Operation / 操作", "Count / 次数", "Accounts / 账号数"],
+          review.operations_during.map((o) => [o.operation, o.count, o.accounts]),
+        ),
+  );
+
+  parts.push("## Failure codes / 失败代码");
+  const codes = [
+    ...Object.entries(review.failure_codes.platform_side).map(([c, n]) => ["platform / 平台侧", c, n]),
+    ...Object.entries(review.failure_codes.account_side).map(([c, n]) => ["account / 账号侧", c, n]),
+  ];
+  parts.push(
+    codes.length === 0 ? "None. / 无。" : table(["Side / 归属", "Code / 代码", "Count / 次数"], codes),
+  );
+
+  parts.push("## Alerts / 告警");
+  parts.push(
+    review.alerts.length === 0
+      ? "None. / 无。"
+      : table(
+          [
+            "Rule / 规则",
+            "Severity / 级别",
+            "Status / 状态",
+            "Verdict / 结论",
+            "Count / 次数",
+            "First seen / 首次",
+            "Last seen / 最近",
+            "Summary / 摘要",
+          ],
+          review.alerts.map((a) => [
+            a.rule,
+            a.severity,
+            a.status,
+            a.verdict,
+            a.count,
+            a.first_seen_at,
+            a.last_seen_at,
+            a.note ? `${a.summary} — ${a.note}` : a.summary,
+          ]),
+        ),
+  );
+
+  parts.push("## Lessons / 复盘结论");
+  parts.push(review.lessons.map((l) => `- ${l}`).join("\n"));
+  return `${parts.join("\n\n")}\n`;
+}
