@@ -61,9 +61,7 @@ export const events = pgTable(
     primaryKey({ columns: [t.workspaceId, t.id] }),
     index("events_account_time_idx").on(t.accountId, t.occurredAt),
     // Incident detection counts recent failures across a workspace: only failed events are indexed.
-    index("events_failures_idx")
-      .on(t.workspaceId, t.occurredAt)
-      .where(sql`result_status = 'error'`),
+    index("events_failures_idx").on(t.workspaceId, t.occurredAt).where(sql`result_status = 'error'`),
   ],
 );
 
