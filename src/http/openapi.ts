@@ -84,6 +84,22 @@ export function newRouter() {
   });
 }
 
+/** Free text: anything printable or not, except NUL, which PostgreSQL text and jsonb cannot hold. */
+export const text = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[^\u0000]*$/, "must not contain NUL characters");
+
+/** Names and identifiers: no control characters at all. */
+export const name = (max: number, min = 1) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
 export const IdParam = z.object({
   id: z
     .string()

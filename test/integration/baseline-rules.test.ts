@@ -152,6 +152,21 @@ describe("non-public addresses", () => {
   });
 });
 
+describe("quarantine", () => {
+  it("keeps an unfamiliar IP's subnet out of the baseline, so its neighbour is not a benign renewal", async () => {
+    const { send, ref, after, alerts } = await learnedAccount();
+    const [first] = await send(
+      event(after, { ref, env: { ip: IP.sameNetworkOtherSubnet, device_id: "dev-1", ...LA } }),
+    );
+    expect(first!.findings).toEqual([expect.objectContaining({ rule: "new_ip", severity: "medium" })]);
+    const [neighbour] = await send(
+      event(after + HOUR, { ref, env: { ip: "76.102.5.6", device_id: "dev-1", ...LA } }),
+    );
+    expect(neighbour!.findings).toEqual([expect.objectContaining({ rule: "new_ip", severity: "medium" })]);
+    expect(await alerts("&rule=new_ip")).toHaveLength(2);
+  });
+});
+
 describe("per-account deviation rules", () => {
   it("raises new_device (high) for a device the account never used", async () => {
     const { send, alerts, ref, after, accountId } = await learnedAccount();

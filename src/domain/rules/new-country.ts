@@ -19,7 +19,14 @@ export const newCountry: Rule = {
           country: net.country,
           known_countries: [...ctx.baseline.entries("country").keys()],
         },
-        { about: [["country", net.country]] },
+        {
+          about: net.region
+            ? [
+                ["country", net.country],
+                ["region", net.region],
+              ]
+            : [["country", net.country]],
+        },
       ),
     ];
   },

@@ -16,7 +16,16 @@ export const newIp: Rule = {
         net.ip,
         `new IP ${describeNet(ctx)}${familiar ? " inside a known subnet and network" : ""}`,
         { ip: net.ip, subnet: net.subnet, asn: net.asn },
-        { severity: familiar ? "low" : "medium", about: [["ip", net.ip]] },
+        {
+          severity: familiar ? "low" : "medium",
+          // An unfamiliar IP's subnet must not become normal through it either (docs/adr/0003).
+          about: familiar
+            ? [["ip", net.ip]]
+            : [
+                ["ip", net.ip],
+                ["subnet", net.subnet],
+              ],
+        },
       ),
     ];
   },

@@ -14,11 +14,12 @@ export const timezoneMismatch: Rule = {
     if (!tz) return [];
     const net = publicNet(ctx);
     const at = new Date(ctx.event.occurredAt);
+    const out = [];
     if (net?.timezone) {
       const device = utcOffsetMinutes(tz, at);
       const geo = utcOffsetMinutes(net.timezone, at);
       if (device !== geo) {
-        return [
+        out.push(
           finding(
             this,
             ctx,
@@ -32,24 +33,22 @@ export const timezoneMismatch: Rule = {
               ip_offset_minutes: geo,
             },
           ),
-        ];
+        );
       }
     }
+    // Checked even when the IP check fired, so a new zone never becomes normal through a mismatching event.
     if (!ctx.account.learning && ctx.baseline.total("timezone") > 0 && !ctx.baseline.has("timezone", tz)) {
-      return [
+      out.push(
         finding(
           this,
           ctx,
           `baseline:${tz}`,
           `timezone ${tz} is new for this account`,
-          {
-            timezone: tz,
-            known_timezones: [...ctx.baseline.entries("timezone").keys()],
-          },
+          { timezone: tz, known_timezones: [...ctx.baseline.entries("timezone").keys()] },
           { about: [["timezone", tz]] },
         ),
-      ];
+      );
     }
-    return [];
+    return out;
   },
 };

@@ -5,7 +5,7 @@ import { writeAudit } from "../../store/audit.ts";
 import { createOverride, listOverrides, type OverrideRow } from "../../store/incidents.ts";
 import type { AppDeps } from "../context.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
-import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter, text } from "../openapi.ts";
 
 const tags = ["accounts"];
 const security = [{ bearer: [] }];
@@ -52,7 +52,7 @@ const grant = createRoute({
             .min(1)
             .max(24 * 60)
             .default(60),
-          reason: z.string().min(1).max(500),
+          reason: text(500, 1),
         })
         .strict()
         .openapi("GrantOverride"),

@@ -3,6 +3,7 @@ import { isValidCidr } from "../../domain/cidr.ts";
 import { isValidTimeZone } from "../../domain/time.ts";
 import type { AccountRow } from "../../store/accounts.ts";
 import { AccountRefSchema, SlugSchema } from "../events/schemas.ts";
+import { name, text } from "../openapi.ts";
 
 const GroupSchema = z
   .string()
@@ -27,7 +28,7 @@ export const PinSchema = z
       .optional(),
     timezones: z.array(z.string().refine(isValidTimeZone, "must be an IANA timezone")).max(20).optional(),
     locales: z.array(z.string().min(2).max(35)).max(20).optional(),
-    device_ids: z.array(z.string().min(1).max(256)).max(100).optional(),
+    device_ids: z.array(name(256)).max(100).optional(),
   })
   .strict()
   .openapi("Pin");
@@ -36,7 +37,7 @@ export const CreateAccountSchema = z
   .object({
     platform: SlugSchema,
     ref: AccountRefSchema.shape.ref,
-    label: z.string().max(200).nullable().optional(),
+    label: text(200).nullable().optional(),
     group: GroupSchema.nullable().optional(),
     pin: PinSchema.nullable().optional(),
   })

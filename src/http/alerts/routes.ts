@@ -12,7 +12,7 @@ import {
 import { writeAudit } from "../../store/audit.ts";
 import type { AppDeps } from "../context.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
-import { errorResponses, IdParam, jsonResponse, newRouter } from "../openapi.ts";
+import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
 
 const tags = ["alerts"];
@@ -63,7 +63,7 @@ export function alertJson(a: AlertRow): z.infer<typeof AlertSchema> {
 
 const ActionBody = z
   .object({
-    note: z.string().max(2000).optional(),
+    note: text(2000).optional(),
     verdict: z.enum(["actionable", "false_positive"]).optional(),
   })
   .strict()

@@ -14,7 +14,7 @@ import {
 import { issueToken, revokeEnvironmentTokens } from "../../store/tenancy.ts";
 import type { AppDeps, AuthInfo } from "../context.ts";
 import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
-import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter } from "../openapi.ts";
+import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
 
 const tags = ["environments"];
@@ -75,7 +75,7 @@ const create = createRoute({
   request: {
     body: jsonBody(
       z
-        .object({ name: z.string().min(1).max(128), account_ids: AccountIds.default([]) })
+        .object({ name: name(128), account_ids: AccountIds.default([]) })
         .strict()
         .openapi("CreateEnvironment"),
     ),

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { isValidIp } from "../../domain/enrich/ip.ts";
 import { EVENT_TYPES } from "../../domain/model.ts";
 import { isValidTimeZone } from "../../domain/time.ts";
+import { name, text } from "../openapi.ts";
 
 export const MAX_BATCH = 1000;
 export const MAX_ATTRIBUTES_BYTES = 4096;
@@ -27,8 +28,8 @@ export const EventEnvSchema = z
       description: "public egress IP; the request's source IP when absent",
       example: "203.0.113.7",
     }),
-    device_id: z.string().min(1).max(256).optional(),
-    user_agent: z.string().max(2048).optional(),
+    device_id: name(256).optional(),
+    user_agent: text(2048).optional(),
     timezone: z
       .string()
       .max(64)
@@ -41,7 +42,7 @@ export const EventEnvSchema = z
       .max(35)
       .optional()
       .openapi({ example: "en-US" }),
-    profile: z.string().max(128).optional(),
+    profile: name(128, 0).optional(),
   })
   .openapi("EventEnv");
 
@@ -53,17 +54,17 @@ export const EventResultSchema = z
       .regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase code")
       .optional(),
     http_status: z.number().int().min(100).max(599).optional(),
-    message: z.string().max(1024).optional(),
+    message: text(1024).optional(),
   })
   .openapi("EventResult");
 
 export const EventSchema = z
   .object({
-    id: z.string().min(1).max(128).openapi({ description: "idempotency key per workspace" }),
+    id: name(128).openapi({ description: "idempotency key per workspace" }),
     type: z.enum(EVENT_TYPES),
     occurred_at: z.iso.datetime({ offset: true }).openapi({ example: "2026-01-25T17:32:05Z" }),
     account: AccountRefSchema.optional(),
-    operator: z.string().min(1).max(128).optional(),
+    operator: name(128).optional(),
     operation: z
       .string()
       .regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase slug")
@@ -76,6 +77,7 @@ export const EventSchema = z
         (a) => Buffer.byteLength(JSON.stringify(a)) <= MAX_ATTRIBUTES_BYTES,
         "must be at most 4 KiB as JSON",
       )
+      .refine((a) => !JSON.stringify(a).includes("\\u0000"), "must not contain NUL characters")
       .optional(),
   })
   .openapi("Event");

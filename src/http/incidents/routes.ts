@@ -13,7 +13,7 @@ import {
 import type { AppDeps, AuthInfo } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
-import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter } from "../openapi.ts";
+import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
 import { IncidentSchema, incidentJson } from "./schemas.ts";
 
@@ -39,7 +39,7 @@ const declare = createRoute({
             .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "must be an ISO 3166 code like US or US-CA")
             .nullable()
             .optional(),
-          title: z.string().min(1).max(200),
+          title: text(200, 1),
           started_at: z.iso.datetime({ offset: true }).optional(),
         })
         .strict()

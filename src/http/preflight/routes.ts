@@ -5,14 +5,14 @@ import type { AppDeps } from "../context.ts";
 import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
 import { IncidentSchema, incidentJson } from "../incidents/schemas.ts";
 import { allow } from "../middleware/auth.ts";
-import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { errorResponses, jsonBody, jsonResponse, name, newRouter } from "../openapi.ts";
 import { sourceIp } from "../source-ip.ts";
 
 export const PreflightRequestSchema = z
   .object({
     account: AccountRefSchema,
     operation: z.string().regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase slug"),
-    operator: z.string().min(1).max(128).optional(),
+    operator: name(128).optional(),
     env: EventEnvSchema.optional(),
   })
   .openapi("PreflightRequest");

@@ -4,7 +4,7 @@ import { writeAudit } from "../../store/audit.ts";
 import { issueToken, listTokens, revokeToken } from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
 import { ADMIN, allow } from "../middleware/auth.ts";
-import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter } from "../openapi.ts";
+import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
 
 const tags = ["tokens"];
@@ -48,7 +48,7 @@ const create = createRoute({
   request: {
     body: jsonBody(
       z
-        .object({ name: z.string().min(1).max(128), role: z.enum(["viewer", "reviewer", "admin"]) })
+        .object({ name: name(128), role: z.enum(["viewer", "reviewer", "admin"]) })
         .strict()
         .openapi("CreateToken"),
     ),
