@@ -22,6 +22,8 @@ export const EnvSchema = z.object({
   TETHER_MAX_KMH: z.coerce.number().positive().max(100_000).default(900),
   TETHER_SHARE_DAYS: z.coerce.number().positive().max(3650).default(30),
   TETHER_RETRY_LIMIT: int(5, 2, 1000),
+  /** events older than this are refused: a wrong clock must not rewrite an account's history */
+  TETHER_MAX_EVENT_AGE_DAYS: int(90, 1, 3650),
   TETHER_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   TETHER_TRUST_PROXY: z
     .enum(["true", "false", "1", "0"])

@@ -4,8 +4,8 @@ import { monotonicFactory } from "ulidx";
 const ulid = monotonicFactory();
 
 /** Opaque, time-ordered ids: sorting by id sorts by creation, which makes stable cursors. */
-export function newId(prefix: string, at?: number): string {
-  return `${prefix}_${ulid(at).toLowerCase()}`;
+export function newId(prefix: string): string {
+  return `${prefix}_${ulid().toLowerCase()}`;
 }
 
 export function newSecret(kind: "agent" | "user"): string {

@@ -47,6 +47,8 @@ export const allowances = pgTable(
     alertId: text("alert_id"),
     createdBy: text("created_by").notNull(),
     createdAt: ts("created_at").notNull(),
+    /** episode allowances (hopping, retry storms) lapse; value allowances (a shared device, a route) do not */
+    expiresAt: ts("expires_at"),
   },
   (t) => [uniqueIndex("allowances_uq").on(t.workspaceId, t.rule, t.accountKey, t.key)],
 );

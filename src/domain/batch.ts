@@ -31,9 +31,10 @@ export function isLearning(
   at: number,
   settings: Settings,
 ): boolean {
+  // A late event from the account's first hours is judged where it belongs in time: as learning.
+  if (account.firstEventAt !== null && at - account.firstEventAt < settings.learningHours * HOUR) return true;
   if (account.state === "established") return false;
-  if (account.eventCount < settings.learningEvents || account.firstEventAt === null) return true;
-  return at - account.firstEventAt < settings.learningHours * HOUR;
+  return account.eventCount < settings.learningEvents || account.firstEventAt === null;
 }
 
 export const featureKey = (kind: string, value: string) => `${kind}\u0000${value}`;
@@ -344,7 +345,7 @@ export class BatchJudge {
       return;
     }
     this.alertWrites.set(dedupKey, {
-      id: newId("alr", at),
+      id: newId("alr"),
       rule: f.rule,
       severity: f.severity,
       account_ids: accountIds,

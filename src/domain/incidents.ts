@@ -108,7 +108,7 @@ export async function detectIncidents(
       workspaceId,
       [
         {
-          id: newId("alr", s.firstFailure),
+          id: newId("alr"),
           rule: "platform_incident",
           severity: "high",
           account_ids: [],

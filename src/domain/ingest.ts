@@ -93,16 +93,29 @@ export interface IngestResult {
 
 export const MAX_FUTURE_MS = 5 * 60_000;
 const HOUR = 3_600_000;
-/** No journey on Earth beats 900 km/h for longer than this, so travel never needs older history. */
-const TRAVEL_HORIZON_MS = 23 * HOUR;
+/** Half the Earth's circumference: beyond distance / max speed, no two events can imply impossible travel. */
+const MAX_DISTANCE_KM = 20_040;
+const travelHorizon = (settings: Settings) =>
+  Math.max(2, Math.ceil(MAX_DISTANCE_KM / settings.maxKmh)) * HOUR;
 
 /** Rejects what a schema cannot judge alone: timestamps from the future, missing account or operation. */
-export function checkEvents(inputs: EventInput[], now: Date, pathPrefix: (i: number) => string): void {
+export function checkEvents(
+  inputs: EventInput[],
+  now: Date,
+  maxAgeDays: number,
+  pathPrefix: (i: number) => string,
+): void {
   const details: ErrorDetail[] = [];
   inputs.forEach((e, i) => {
     const at = Date.parse(e.occurred_at);
     if (at > now.getTime() + MAX_FUTURE_MS) {
       details.push({ path: `${pathPrefix(i)}occurred_at`, message: "is more than 5 minutes in the future" });
+    }
+    if (at < now.getTime() - maxAgeDays * 24 * HOUR) {
+      details.push({
+        path: `${pathPrefix(i)}occurred_at`,
+        message: `is more than ${maxAgeDays} days in the past`,
+      });
     }
     if (e.type !== "heartbeat" && !e.account) {
       details.push({ path: `${pathPrefix(i)}account`, message: `is required for ${e.type} events` });
@@ -173,7 +186,7 @@ export async function ingestEvents(
 
     await closeQuietIncidents(tx, caller.workspaceId, now, deps.settings.incident.holdMinutes);
     const judge = new BatchJudge(
-      await loadBatchContext(tx, caller, deps.settings, locked, fresh),
+      await loadBatchContext(tx, caller, deps.settings, locked, fresh, now),
       caller,
       deps.settings,
       now,
@@ -234,6 +247,7 @@ export async function loadBatchContext(
   settings: Settings,
   locked: LockedAccount[],
   fresh: Array<{ event: EnrichedEvent }>,
+  now: Date,
 ): Promise<BatchContext> {
   const accountIds = locked.map((a) => a.id);
   const wantedCounts = new Map<string, { k: string; v: string }>();
@@ -259,11 +273,11 @@ export async function loadBatchContext(
       ? loadHistory(
           tx,
           accountIds,
-          Math.min(...times) - TRAVEL_HORIZON_MS,
-          Math.max(...times) + TRAVEL_HORIZON_MS,
+          Math.min(...times) - travelHorizon(settings),
+          Math.max(...times) + travelHorizon(settings),
         )
       : [],
-    loadAllowances(tx, caller.workspaceId, accountIds),
+    loadAllowances(tx, caller.workspaceId, accountIds, now),
     times.length > 0
       ? incidentsOverlapping(
           tx,

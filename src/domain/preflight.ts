@@ -75,7 +75,7 @@ export async function preflight(
     env: input.env,
   };
   const event = enrichEvent(deps.enricher, eventInput, sourceIp);
-  const ctx = await loadBatchContext(db, caller, settings, [account], [{ event }]);
+  const ctx = await loadBatchContext(db, caller, settings, [account], [{ event }], now);
   const judge = new BatchJudge(ctx, caller, settings, now);
   const verdict = judge.judge(eventInput, event);
   const incident = incidentAt(ctx.incidents, account.platform, event);

@@ -1,4 +1,5 @@
 import type { Pin } from "../../db/schema/accounts.ts";
+import { ApiError } from "../errors.ts";
 import { acceptBaselineValues, accountsOfEnvironment, getAccount, updateAccount } from "../store/accounts.ts";
 import { type AlertRow, addAllowance } from "../store/alerts.ts";
 import type { Actor } from "../store/audit.ts";
@@ -13,6 +14,7 @@ export type TrustAction =
   | { kind: "binding"; account_id: string; environment_id: string }
   | { kind: "allowance"; rule: string; account_ids: string[]; key: string };
 
+const EPISODE_ALLOWANCE_MS = 24 * 3_600_000;
 const PIN_DIMENSIONS = [
   "cidrs",
   "asns",
@@ -31,7 +33,7 @@ export async function applyTrust(
   db: Db,
   workspaceId: string,
   alert: AlertRow,
-  actor: Actor,
+  actor: Actor & { admin: boolean },
   now: Date,
 ): Promise<TrustAction> {
   const accountId = alert.accountIds[0]!;
@@ -41,6 +43,15 @@ export async function applyTrust(
     return { kind: "baseline", account_id: accountId, values: baselineValues };
   }
 
+  // Widening a pin or binding an environment is configuration, which only admins change.
+  const needsAdmin = () => {
+    if (!actor.admin) {
+      throw new ApiError(
+        "forbidden",
+        `trusting a ${alert.rule} alert changes configuration: it needs an admin token`,
+      );
+    }
+  };
   if (alert.rule === "pin_violation") {
     const dimension = alert.evidence.dimension as (typeof PIN_DIMENSIONS)[number] | undefined;
     const value = alert.evidence.value as string | number | null | undefined;
@@ -52,6 +63,7 @@ export async function applyTrust(
       value !== null &&
       value !== undefined
     ) {
+      needsAdmin();
       const pin: Pin = { ...account.pin };
       const added = dimension === "cidrs" ? hostCidr(String(value)) : value;
       (pin[dimension] as Array<string | number> | undefined) = [
@@ -66,6 +78,7 @@ export async function applyTrust(
   if (alert.rule === "unbound_environment") {
     const env = await getEnvironment(db, workspaceId, alert.key);
     if (env) {
+      needsAdmin();
       const already = await accountsOfEnvironment(db, env.id);
       if (!already.includes(accountId)) await bindAccount(db, workspaceId, env.id, accountId, now);
       return { kind: "binding", account_id: accountId, environment_id: env.id };
@@ -73,6 +86,9 @@ export async function applyTrust(
   }
 
   const { accountIds } = alertIdentity(alert.rule, alert.accountIds, alert.key);
+  // A hopping or retry-storm alert has no value to accept (its key is empty): trust covers that episode,
+  // for a day, not every future one.
+  const episodic = alert.key === "";
   await addAllowance(
     db,
     {
@@ -82,6 +98,7 @@ export async function applyTrust(
       key: alert.key,
       alertId: alert.id,
       createdBy: actor.name,
+      expiresAt: episodic ? new Date(now.getTime() + EPISODE_ALLOWANCE_MS) : null,
     },
     now,
   );

@@ -90,6 +90,7 @@ export const text = (max: number, min = 0) =>
     .string()
     .min(min)
     .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching NUL is the point
     .regex(/^[^\u0000]*$/, "must not contain NUL characters");
 
 /** Names and identifiers: no control characters at all. */
@@ -98,6 +99,7 @@ export const name = (max: number, min = 1) =>
     .string()
     .min(min)
     .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
     .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
 
 export const IdParam = z.object({

@@ -2,10 +2,13 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { isValidIp } from "../domain/enrich/ip.ts";
 
-/** The address the request came from: the socket's, or the first X-Forwarded-For hop when behind a trusted proxy. */
+/**
+ * The address the request came from: the socket's or, behind a trusted proxy, the last X-Forwarded-For hop —
+ * the one that proxy appended; earlier hops are whatever the client chose to send.
+ */
 export function sourceIp(c: Context, trustProxy: boolean): string | null {
   if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded && isValidIp(forwarded)) return forwarded;
   }
   try {

@@ -1,4 +1,4 @@
-import { and, arrayContains, desc, eq, gte, inArray, lt } from "drizzle-orm";
+import { and, arrayContains, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { alerts, allowances } from "../../db/schema/alerts.ts";
 import { newId } from "../ids.ts";
 import type { Db } from "./db.ts";
@@ -82,11 +82,22 @@ export async function addAllowance(
     key: string;
     alertId: string;
     createdBy: string;
+    expiresAt: Date | null;
   },
   now: Date,
 ): Promise<void> {
   await db
     .insert(allowances)
     .values({ id: newId("alw"), ...input, createdAt: now })
-    .onConflictDoNothing();
+    .onConflictDoUpdate({
+      target: [allowances.workspaceId, allowances.rule, allowances.accountKey, allowances.key],
+      set: { expiresAt: input.expiresAt, alertId: input.alertId, createdBy: input.createdBy, createdAt: now },
+    });
+}
+
+/** Locks accounts' rows in id order, the order ingest takes them in, so trust and ingest never deadlock. */
+export async function lockAccountRows(db: Db, workspaceId: string, accountIds: string[]): Promise<void> {
+  if (accountIds.length === 0) return;
+  await db.execute(sql`select id from accounts where workspace_id = ${workspaceId}
+    and id in (select jsonb_array_elements_text(${JSON.stringify([...accountIds].sort())}::jsonb)) order by id for update`);
 }

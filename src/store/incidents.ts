@@ -25,7 +25,7 @@ export async function createIncident(
   const [row] = await db
     .insert(incidents)
     .values({
-      id: newId("inc", input.startedAt.getTime()),
+      id: newId("inc"),
       ...input,
       lastFailureAt: input.lastFailureAt ?? null,
       status: "active",
@@ -216,7 +216,7 @@ export async function extendDetectedIncident(
 export type PreflightRow = typeof preflights.$inferInsert;
 
 export async function recordPreflight(db: Db, row: Omit<PreflightRow, "id">): Promise<string> {
-  const id = newId("pre", row.at instanceof Date ? row.at.getTime() : undefined);
+  const id = newId("pre");
   await db.insert(preflights).values({ id, ...row });
   return id;
 }

@@ -175,7 +175,7 @@ export async function loadHistory(
   accountIds: string[],
   from: number,
   to: number,
-  limit = 20_000,
+  perAccount = 2_000,
 ): Promise<Array<HistoryPoint & { accountId: string }>> {
   if (accountIds.length === 0) return [];
   const result = await rows<{
@@ -194,14 +194,16 @@ export async function loadHistory(
     city: string | null;
   }>(
     db,
-    sql`select account_id, id, ${epochMs("occurred_at")} as t, case when ip_class = 'public' then ip end as ip,
-        (type = 'login' or operation = 'login') as login, result_status = 'error' as failed,
-        asn, lat, lon, accuracy_km, country, region, city
-      from events
-      where account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))
-        and occurred_at between ${iso(from)}::timestamptz and ${iso(to)}::timestamptz
-      order by occurred_at desc
-      limit ${limit}`,
+    // Each account keeps its own nearest events: one busy account must not crowd out the others' history.
+    sql`select * from (
+        select account_id, id, ${epochMs("occurred_at")} as t, case when ip_class = 'public' then ip end as ip,
+          (type = 'login' or operation = 'login') as login, result_status = 'error' as failed,
+          asn, lat, lon, accuracy_km, country, region, city,
+          row_number() over (partition by account_id order by occurred_at desc) as nearest
+        from events
+        where account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))
+          and occurred_at between ${iso(from)}::timestamptz and ${iso(to)}::timestamptz
+      ) h where nearest <= ${perAccount}`,
   );
   return result.map((r) => ({
     accountId: r.account_id,
@@ -225,13 +227,15 @@ export async function loadAllowances(
   db: Db,
   workspaceId: string,
   accountIds: string[],
+  now: Date,
 ): Promise<Set<string>> {
   if (accountIds.length === 0) return new Set();
   const result = await rows<{ rule: string; account_key: string; key: string }>(
     db,
     sql`select rule, account_key, key from allowances
       where workspace_id = ${workspaceId}
-        and string_to_array(account_key, ',') && array(select jsonb_array_elements_text(${jsonParam(accountIds)}))`,
+        and string_to_array(account_key, ',') && array(select jsonb_array_elements_text(${jsonParam(accountIds)}))
+        and (expires_at is null or expires_at > ${iso(now)}::timestamptz)`,
   );
   return new Set(result.map((r) => allowanceKey(r.rule, r.account_key, r.key)));
 }
@@ -427,8 +431,9 @@ export async function upsertAlerts(
         severity = case when array_position(${SEVERITY_ARRAY}, excluded.severity) > array_position(${SEVERITY_ARRAY}, alerts.severity)
           then excluded.severity else alerts.severity end,
         incident_id = coalesce(alerts.incident_id, excluded.incident_id),
-        summary = excluded.summary,
-        evidence = excluded.evidence,
+        -- a late, replayed event adds to the count but does not replace the latest evidence
+        summary = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.summary else alerts.summary end,
+        evidence = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.evidence else alerts.evidence end,
         updated_at = excluded.updated_at
       returning id, dedup_key`,
   );

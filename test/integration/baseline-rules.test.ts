@@ -574,3 +574,78 @@ describe("env_hopping episodes", () => {
     expect(hopping[0].evidence.asns).toEqual([7922, 14618, 22773]);
   });
 });
+
+describe("review fixes", () => {
+  it("lets only an admin widen a pin through trust; a reviewer's attempt changes nothing", async () => {
+    const api = client(t.app);
+    const ws = await newWorkspace(t.database);
+    t.clock.set(new Date(NOW));
+    const created = await api.post("/v1/accounts", ws.admin, {
+      platform: "amazon",
+      ref: uid("p-"),
+      pin: { asns: [7922] },
+    });
+    const agent = await newEnvironment(api, ws.admin, [created.body.id]);
+    await api.post(
+      "/v1/events",
+      agent.token,
+      event(START, {
+        platform: "amazon",
+        ref: created.body.ref,
+        env: { ip: IP.otherNetwork, device_id: "d", ...LA },
+      }),
+    );
+    const [alert] = (await api.get("/v1/alerts?rule=pin_violation", ws.viewer)).body.alerts;
+    const refused = await api.post(`/v1/alerts/${alert.id}/trust`, ws.reviewer);
+    expect(refused.status).toBe(403);
+    expect((await api.get(`/v1/alerts/${alert.id}`, ws.viewer)).body.status).toBe("open");
+    expect((await api.get(`/v1/accounts/${created.body.id}`, ws.viewer)).body.pin).toEqual({ asns: [7922] });
+  });
+
+  it("trusts one hopping episode for a day, not forever", async () => {
+    const { api, ws, send, ref, after, alerts } = await learnedAccount();
+    const hop = (at: number) => [
+      event(at, { ref }),
+      event(at + 20 * MINUTE, { ref, env: { ip: IP.otherNetwork, device_id: "dev-1", ...LA } }),
+    ];
+    await send(...hop(after));
+    const [alert] = await alerts("&rule=env_hopping");
+    expect((await api.post(`/v1/alerts/${alert.id}/trust`, ws.reviewer)).status).toBe(200);
+    const [, sameDay] = await send(...hop(after + 3 * HOUR));
+    expect(rules(sameDay!)).not.toContain("env_hopping");
+    t.clock.set(new Date(NOW + 2 * 24 * HOUR));
+    const [, later] = await send(...hop(after + 5 * 24 * HOUR));
+    expect(rules(later!)).toContain("env_hopping");
+  });
+
+  it("keeps an alert's latest evidence when a late event adds to its count", async () => {
+    const { send, ref, after, alerts } = await learnedAccount();
+    const stranger = (at: number, id: string) =>
+      event(at, { ref, id, env: { ip: IP.home, device_id: "dev-late", ...LA } });
+    await send(stranger(after + 2 * HOUR, "late-newest"));
+    await send(stranger(after, "late-older"));
+    const [alert] = await alerts("&rule=new_device");
+    expect(alert).toMatchObject({ count: 2, last_seen_at: new Date(after + 2 * HOUR).toISOString() });
+    expect(alert.evidence.event_id).toBe("late-newest");
+  });
+
+  it("refuses events older than TETHER_MAX_EVENT_AGE_DAYS", async () => {
+    const api = client(t.app);
+    const ws = await newWorkspace(t.database);
+    const agent = await newEnvironment(api, ws.admin);
+    t.clock.set(new Date(NOW));
+    const res = await api.post("/v1/events", agent.token, event(NOW - 100 * 24 * HOUR, { ref: uid("old-") }));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([
+      { path: "occurred_at", message: "is more than 90 days in the past" },
+    ]);
+  });
+
+  it("judges a late event from the account's learning period as learning", async () => {
+    const { send, ref } = await learnedAccount();
+    const [late] = await send(
+      event(START + 30 * MINUTE, { ref, env: { ip: IP.home, device_id: "dev-early", ...LA } }),
+    );
+    expect(rules(late!)).not.toContain("new_device");
+  });
+});

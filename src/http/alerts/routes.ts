@@ -7,6 +7,7 @@ import {
   type AlertStatus,
   getAlert,
   listAlerts,
+  lockAccountRows,
   transitionAlert,
 } from "../../store/alerts.ts";
 import { writeAudit } from "../../store/audit.ts";
@@ -185,10 +186,13 @@ export function alertsRouter(deps: AppDeps) {
       const row = await db.transaction(async (tx) => {
         const current = await getAlert(tx, auth.workspaceId, id);
         if (!current) throw notFound("alert");
+        if (action === "trust") await lockAccountRows(tx, auth.workspaceId, current.accountIds);
         const moved = await transitionAlert(tx, auth.workspaceId, id, step.from, step.to, body ?? {}, now);
         if (!moved) throw new ApiError("conflict", `cannot ${action} an alert that is ${current.status}`);
         const trusted =
-          action === "trust" ? await applyTrust(tx, auth.workspaceId, current, actor, now) : null;
+          action === "trust"
+            ? await applyTrust(tx, auth.workspaceId, current, { ...actor, admin: auth.role === "admin" }, now)
+            : null;
         await writeAudit(tx, auth.workspaceId, actor, now, [
           {
             action: `alert.${action}`,

@@ -43,7 +43,9 @@ export function eventsRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const batch = "events" in body;
       const inputs = batch ? body.events : [body];
-      checkEvents(inputs, deps.clock.now(), (i) => (batch ? `events.${i}.` : ""));
+      checkEvents(inputs, deps.clock.now(), deps.env.TETHER_MAX_EVENT_AGE_DAYS, (i) =>
+        batch ? `events.${i}.` : "",
+      );
       const result = await ingestEvents(
         { db: deps.database.db, enricher: deps.enricher, clock: deps.clock, settings: auth.settings },
         {

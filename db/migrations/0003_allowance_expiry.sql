@@ -1,0 +1,1 @@
+ALTER TABLE "allowances" ADD COLUMN "expires_at" timestamp with time zone;
