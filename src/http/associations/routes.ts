@@ -52,7 +52,7 @@ const route = createRoute({
         .datetime({ offset: true })
         .optional()
         .openapi({ description: "default: now − TETHER_SHARE_DAYS" }),
-      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      limit: z.coerce.number().int().min(1).max(500).default(500),
     }),
   },
   responses: {
