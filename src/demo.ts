@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { EventBody } from "./http/events/schemas.ts";
+import { type ServerProcess, ServerStartError, startServerProcess } from "./server-process.ts";
 
 /**
  * `tether demo`: a real server in a child process on a fresh embedded database, fed a simulated matrix of
@@ -13,7 +12,6 @@ import type { EventBody } from "./http/events/schemas.ts";
  * Everything random comes from one seeded generator: two runs raise the same alerts.
  */
 
-const BIN = fileURLToPath(new URL("../bin/tether.js", import.meta.url));
 const DATA_DIR = ".tether-demo";
 const DEFAULT_PORT = 8787;
 const SEED = 20260125;
@@ -349,68 +347,29 @@ async function ensurePortFree(port: number): Promise<void> {
   });
 }
 
-interface Server {
-  child: ChildProcess;
-  base: string;
-  dataDir: string;
-  /** the last lines the server wrote, for error messages */
-  tail: string[];
-  exited: Promise<number | null>;
-}
+type Server = ServerProcess & { dataDir: string };
 
 async function startServer(port: number, token: string): Promise<Server> {
   await ensurePortFree(port);
   const dataDir = resolve(DATA_DIR);
   await rm(dataDir, { recursive: true, force: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    TETHER_DATA_DIR: dataDir,
-    TETHER_BOOTSTRAP_TOKEN: token,
-    TETHER_LOG_LEVEL: process.env.TETHER_LOG_LEVEL ?? "warn",
-  };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [BIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const tail: string[] = [];
-  // The server's own output goes to stderr: stdout is the demo's report.
-  const forward = (chunk: Buffer) => {
-    process.stderr.write(chunk);
-    tail.push(...chunk.toString().split("\n").filter(Boolean));
-    tail.splice(0, Math.max(0, tail.length - 20));
-  };
-  child.stdout?.on("data", forward);
-  child.stderr?.on("data", forward);
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  const server = { child, base: `http://127.0.0.1:${port}`, dataDir, tail, exited };
-  await waitReady(server);
-  return server;
-}
-
-async function waitReady(server: Server): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let gone = false;
-  void server.exited.then(() => {
-    gone = true;
-  });
-  while (Date.now() < deadline) {
-    if (gone) throw new DemoError(`the server exited while starting:\n  ${server.tail.join("\n  ")}`);
-    try {
-      const res = await fetch(`${server.base}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    const server = await startServerProcess({
+      port,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      env: {
+        TETHER_DATA_DIR: dataDir,
+        TETHER_BOOTSTRAP_TOKEN: token,
+        TETHER_LOG_LEVEL: process.env.TETHER_LOG_LEVEL ?? "warn",
+      },
+      // The server's own output goes to stderr: stdout is the demo's report.
+      onOutput: (chunk) => process.stderr.write(chunk),
+    });
+    return Object.assign(server, { dataDir });
+  } catch (err) {
+    if (err instanceof ServerStartError) throw new DemoError(err.message);
+    throw err;
   }
-  throw new DemoError(`the server was not ready within ${READY_TIMEOUT_MS / 1000} s`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGTERM");
-  const killed = setTimeout(() => server.child.kill("SIGKILL"), 10_000);
-  await server.exited;
-  clearTimeout(killed);
 }
 
 // ——— the API ———
@@ -913,6 +872,6 @@ export async function runDemo(argv: string[]): Promise<number> {
     process.stderr.write(`tether demo: ${err.message}\n`);
     return 1;
   } finally {
-    if (server) await stopServer(server);
+    if (server) await server.stop();
   }
 }

@@ -36,19 +36,38 @@ const TIMELINE_KINDS = [
   "override_granted",
 ] as const;
 
+/** An incident as the API shows it (the incident routes answer with it too). */
+export const IncidentSchema = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    region: z.string().nullable(),
+    title: z.string(),
+    source: z.enum(["declared", "detected"]),
+    status: z.enum(["active", "closed"]),
+    started_at: z.string(),
+    ended_at: z.string().nullable(),
+    evidence: z.record(z.string(), z.unknown()),
+  })
+  .openapi("Incident");
+
+export function incidentJson(i: IncidentRow): z.infer<typeof IncidentSchema> {
+  return {
+    id: i.id,
+    platform: i.platform,
+    region: i.region,
+    title: i.title,
+    source: i.source,
+    status: i.status,
+    started_at: i.startedAt.toISOString(),
+    ended_at: i.endedAt?.toISOString() ?? null,
+    evidence: i.evidence,
+  };
+}
+
 export const ReviewSchema = z
   .object({
-    incident: z.object({
-      id: z.string(),
-      platform: z.string(),
-      region: z.string().nullable(),
-      title: z.string(),
-      source: z.enum(["declared", "detected"]),
-      status: z.enum(["active", "closed"]),
-      started_at: z.string(),
-      ended_at: z.string().nullable(),
-      evidence: z.record(z.string(), z.unknown()),
-    }),
+    incident: IncidentSchema,
     windows: z.object({ before: Window, during: Window, after: Window.nullable() }),
     timeline: z.array(
       z.object({
@@ -301,17 +320,7 @@ export async function incidentReview(
   }
 
   const review: Review = {
-    incident: {
-      id: incident.id,
-      platform: incident.platform,
-      region: incident.region,
-      title: incident.title,
-      source: incident.source,
-      status: incident.status,
-      started_at: incident.startedAt.toISOString(),
-      ended_at: incident.endedAt?.toISOString() ?? null,
-      evidence: incident.evidence,
-    },
+    incident: incidentJson(incident),
     windows: {
       before: { from: iso(windows.before.from), to: iso(windows.before.to) },
       during: { from: iso(windows.during.from), to: iso(windows.during.to) },

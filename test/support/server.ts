@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { type ServerProcess, startServerProcess as start } from "../../src/server-process.ts";
 
-export const BIN = fileURLToPath(new URL("../../bin/tether.js", import.meta.url));
+export { BIN } from "../../src/server-process.ts";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -17,63 +16,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<number | null>;
-}
-
-/** Runs `tether serve` as its own process and waits until it is ready. */
+/** Runs `tether serve` as its own process on a free port and waits until it is ready. */
 export async function startServerProcess(
   env: Record<string, string>,
-  timeoutMs = 60_000,
-): Promise<ServerProcess> {
-  const port = await freePort();
-  let output = "";
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "",
-      TETHER_LOG_LEVEL: "warn",
-      ...env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => {
-    output += d;
-  });
-  child.stderr!.on("data", (d) => {
-    output += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`server not ready after ${timeoutMs} ms:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    child,
-    output: () => output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once("exit", (code) => resolve(code));
-        child.kill("SIGTERM");
-      }),
-  };
+): Promise<ServerProcess & { url: string }> {
+  const server = await start({ port: await freePort(), env: { TETHER_LOG_LEVEL: "warn", ...env } });
+  return Object.assign(server, { url: server.base });
 }
 
 /** A PostgreSQL database of its own for one test (dropped by the returned function), or null on PGlite runs. */
