@@ -6,20 +6,18 @@
  *   npm run bench
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import type { EventBody } from "../src/http/events/schemas.ts";
+import { type ServerProcess, startServerProcess } from "../src/server-process.ts";
 import { openPglite } from "../src/store/db.ts";
 
-const BIN = fileURLToPath(new URL("../bin/tether.js", import.meta.url));
 const ACCOUNTS = 200;
 const ENVIRONMENTS = 20;
 const BATCH = 500;
@@ -131,56 +129,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface Server {
-  child: ChildProcess;
-  base: string;
-  tail: string[];
-  exited: Promise<number | null>;
-}
-
-async function startServer(target: Target, token: string): Promise<Server> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...target.serverEnv,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    TETHER_BOOTSTRAP_TOKEN: token,
-    TETHER_LOG_LEVEL: "warn",
-  };
-  if (target.kind === "pglite") delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [BIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const tail: string[] = [];
-  const keep = (chunk: Buffer) => {
-    tail.push(...chunk.toString().split("\n").filter(Boolean));
-    tail.splice(0, Math.max(0, tail.length - 20));
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  const server = { child, base: `http://127.0.0.1:${port}`, tail, exited };
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
+async function startServer(target: Target, token: string): Promise<ServerProcess> {
+  return startServerProcess({
+    port: await freePort(),
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    env: { ...target.serverEnv, TETHER_BOOTSTRAP_TOKEN: token, TETHER_LOG_LEVEL: "warn" },
   });
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (gone) throw new Error(`the server exited while starting:\n  ${tail.join("\n  ")}`);
-    const ready = await fetch(`${server.base}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) return server;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the server was not ready within ${READY_TIMEOUT_MS / 1000} s`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGTERM");
-  const killed = setTimeout(() => server.child.kill("SIGKILL"), 15_000);
-  await server.exited;
-  clearTimeout(killed);
 }
 
 /** Samples the server's resident set from /proc; `take()` returns the peak since the last take. */
@@ -556,7 +510,7 @@ function summary(target: Target, phases: PhaseResult[], storage: Storage, raw: R
 async function main(): Promise<void> {
   const target = await prepareTarget();
   const admin = `ttu_bench_${randomBytes(24).toString("base64url")}`;
-  let server: Server | null = null;
+  let server: ServerProcess | null = null;
   try {
     console.log(
       `tether ingest bench on ${target.label}: ${target.dataDir ?? `scratch database ${new URL(target.benchUrl!).pathname.slice(1)}`}`,
@@ -573,7 +527,7 @@ async function main(): Promise<void> {
     phases.push(await phase2(server.base, envs, rss));
     printPhase(phases[1]!);
     rss.stop();
-    await stopServer(server);
+    await server.stop();
     server = null;
 
     const accepted = phases.reduce((n, p) => n + p.events, 0);
@@ -592,7 +546,7 @@ async function main(): Promise<void> {
       );
     console.log(`\n${summary(target, phases, storage, raw)}`);
   } finally {
-    if (server) await stopServer(server);
+    if (server) await server.stop();
     await target.cleanup();
   }
 }
