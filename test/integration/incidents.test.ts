@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { EventBody } from "../../src/http/events/schemas.ts";
 import { type Client, client } from "../support/api.ts";
@@ -345,5 +346,28 @@ describe("what is not a platform outage", () => {
     for (const [i, s] of office.entries()) await post(api, s, ev(s, T0 + i * 20_000, fail("network_error")));
     expect((await api.get("/v1/incidents", ws.viewer)).body.incidents).toEqual([]);
     expect((await api.get("/v1/alerts?rule=platform_incident", ws.viewer)).body.alerts).toEqual([]);
+  });
+});
+
+describe("preflight outside incidents", () => {
+  it("is recorded for audit but never feeds the baseline", async () => {
+    const { api, ws, by } = await outageMatrix();
+    const s = by("tt2");
+    const asked = await preflight(api, s, "login", { device_id: "probe-device" });
+    expect(asked.body).toMatchObject({ decision: "warn", incident: null });
+    expect(asked.body.reasons).toEqual([expect.objectContaining({ rule: "new_device", severity: "high" })]);
+    // Asked again, the same device is still new: the first question left no trace in the baseline …
+    expect((await preflight(api, s, "login", { device_id: "probe-device" })).body.decision).toBe("warn");
+    const baseline = (await api.get(`/v1/accounts/${s.id}/baseline`, ws.viewer)).body;
+    expect(baseline.values.device.map((v: { value: string }) => v.value)).toEqual([s.device]);
+    expect((await api.get(`/v1/accounts/${s.id}`, ws.viewer)).body.event_count).toBe(25);
+    // … but both questions are on record.
+    const recorded = await t.database.db.execute(
+      sql`select decision, operation from preflights where workspace_id = ${ws.id} and account_id = ${s.id}`,
+    );
+    const rows = (Array.isArray(recorded) ? recorded : (recorded as { rows: unknown[] }).rows) as Array<{
+      decision: string;
+    }>;
+    expect(rows.map((r) => r.decision)).toEqual(["warn", "warn"]);
   });
 });
