@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import type { EventBody } from "../src/http/events/schemas.ts";
+import { mulberry32 } from "../src/prng.ts";
 import { type ServerProcess, startServerProcess } from "../src/server-process.ts";
 import { openPglite } from "../src/store/db.ts";
 
@@ -50,16 +51,6 @@ const USER_AGENTS = [
 ];
 const OPERATIONS = ["order_process", "inventory_sync", "message_reply", "publish_listing", "price_change"];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rng = mulberry32(7);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const fmt = (n: number, digits = 0) =>

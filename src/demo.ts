@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { EventBody } from "./http/events/schemas.ts";
+import { mulberry32 } from "./prng.ts";
 import { type ServerProcess, ServerStartError, startServerProcess } from "./server-process.ts";
 
 /**
@@ -281,18 +282,6 @@ const OPERATIONS: Record<Platform, Array<[string, number]>> = {
 };
 
 class DemoError extends Error {}
-
-/** mulberry32: a tiny, fast, seedable generator; enough for a reproducible simulation. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const between = (rng: Rng, min: number, max: number) => min + rng() * (max - min);
