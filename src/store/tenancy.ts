@@ -121,6 +121,28 @@ export async function revokeToken(db: Db, workspaceId: string, tokenId: string, 
   return row ?? null;
 }
 
+/** Locks the workspace row: settings changes and admin-token revocations of one workspace go one at a time. */
+export async function lockWorkspace(db: Db, workspaceId: string): Promise<void> {
+  await db.execute(sql`select id from workspaces where id = ${workspaceId} for update`);
+}
+
+export async function activeAdminTokenCount(db: Db, workspaceId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(tokens)
+    .where(and(eq(tokens.workspaceId, workspaceId), eq(tokens.role, "admin"), isNull(tokens.revokedAt)));
+  return Number(row?.n ?? 0);
+}
+
+export async function getToken(db: Db, workspaceId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(tokens)
+    .where(and(eq(tokens.workspaceId, workspaceId), eq(tokens.id, id)))
+    .limit(1);
+  return row ?? null;
+}
+
 export async function revokeEnvironmentTokens(db: Db, workspaceId: string, environmentId: string, now: Date) {
   return db
     .update(tokens)

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SEVERITIES } from "../../domain/model.ts";
 import { resolveSettings, WorkspaceSettingsSchema } from "../../domain/settings.ts";
 import { writeAudit } from "../../store/audit.ts";
-import { findWorkspaceBySlug, updateWorkspaceSettings } from "../../store/tenancy.ts";
+import { findWorkspaceBySlug, lockWorkspace, updateWorkspaceSettings } from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
 import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
@@ -110,6 +110,7 @@ export function settingsRouter(deps: AppDeps) {
       const body = c.req.valid("json");
       const now = deps.clock.now();
       const updated = await db.transaction(async (tx) => {
+        await lockWorkspace(tx, auth.workspaceId);
         const ws = await findWorkspaceBySlug(tx, auth.workspaceSlug);
         const next: Record<string, unknown> = { ...(ws?.settings ?? {}) };
         for (const [k, v] of Object.entries(body)) {

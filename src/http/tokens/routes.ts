@@ -1,7 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { notFound } from "../../errors.ts";
+import { ApiError, notFound } from "../../errors.ts";
 import { writeAudit } from "../../store/audit.ts";
-import { issueToken, listTokens, revokeToken } from "../../store/tenancy.ts";
+import {
+  activeAdminTokenCount,
+  getToken,
+  issueToken,
+  listTokens,
+  lockWorkspace,
+  revokeToken,
+} from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
 import { ADMIN, allow } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
@@ -84,7 +91,7 @@ const revoke = createRoute({
   summary: "Revoke a token at once",
   middleware: [allow(...ADMIN)] as const,
   request: { params: IdParam },
-  responses: { 200: jsonResponse(TokenSchema, "Revoked"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(TokenSchema, "Revoked"), ...errorResponses(401, 403, 404, 409) },
 });
 
 export function tokensRouter(deps: AppDeps) {
@@ -123,6 +130,19 @@ export function tokensRouter(deps: AppDeps) {
       const { id } = c.req.valid("param");
       const now = deps.clock.now();
       const row = await db.transaction(async (tx) => {
+        await lockWorkspace(tx, auth.workspaceId);
+        const target = await getToken(tx, auth.workspaceId, id);
+        // Revoking the last admin token would leave the workspace with no one able to administer it.
+        if (
+          target?.role === "admin" &&
+          !target.revokedAt &&
+          (await activeAdminTokenCount(tx, auth.workspaceId)) <= 1
+        ) {
+          throw new ApiError(
+            "conflict",
+            "this is the workspace's last admin token: issue another admin token first",
+          );
+        }
         const revoked = await revokeToken(tx, auth.workspaceId, id, now);
         if (revoked) {
           await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
