@@ -158,10 +158,6 @@ export class BatchJudge {
     return [...this.alertWrites.values()];
   }
 
-  alertCount(): number {
-    return this.alertWrites.size;
-  }
-
   linkDeltas(): LinkDelta[] {
     return [...this.linkWrites.values()];
   }

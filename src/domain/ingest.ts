@@ -88,7 +88,6 @@ export interface IngestResult {
   results: EventVerdict[];
   /** findings by rule, for metrics */
   findingCounts: Map<string, number>;
-  alertsTouched: number;
 }
 
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -210,7 +209,6 @@ export async function ingestEvents(
     duplicates: inputs.length - outcome.accepted,
     results: outcome.results,
     findingCounts: outcome.judge.findingCounts,
-    alertsTouched: outcome.judge.alertCount(),
   };
 }
 

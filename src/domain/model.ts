@@ -5,24 +5,9 @@ import type { NetInfo, UaInfo } from "./enrich/types.ts";
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
-export const maxSeverity = (a: Severity, b: Severity): Severity =>
-  severityRank(a) >= severityRank(b) ? a : b;
 
 export const EVENT_TYPES = ["login", "operation", "heartbeat"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-export const RESULT_CODES = [
-  "ok",
-  "timeout",
-  "http_5xx",
-  "internal_error",
-  "image_processing_failed",
-  "rate_limited",
-  "auth_failed",
-  "captcha",
-  "risk_control",
-  "network_error",
-] as const;
 
 export const SENSITIVE_OPERATIONS = [
   "profile_edit",

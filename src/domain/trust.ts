@@ -1,6 +1,6 @@
 import type { Pin } from "../../db/schema/accounts.ts";
 import { ApiError } from "../errors.ts";
-import { acceptBaselineValues, accountsOfEnvironment, getAccount, updateAccount } from "../store/accounts.ts";
+import { acceptBaselineValues, getAccount, updateAccount } from "../store/accounts.ts";
 import { type AlertRow, addAllowance } from "../store/alerts.ts";
 import type { Actor } from "../store/audit.ts";
 import type { Db } from "../store/db.ts";
@@ -79,8 +79,7 @@ export async function applyTrust(
     const env = await getEnvironment(db, workspaceId, alert.key);
     if (env) {
       needsAdmin();
-      const already = await accountsOfEnvironment(db, env.id);
-      if (!already.includes(accountId)) await bindAccount(db, workspaceId, env.id, accountId, now);
+      await bindAccount(db, workspaceId, env.id, accountId, now);
       return { kind: "binding", account_id: accountId, environment_id: env.id };
     }
   }

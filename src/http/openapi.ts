@@ -30,7 +30,6 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
   403: ["forbidden", "The token's role may not do this"],
   404: ["not_found", "No such object in the caller's workspace"],
   409: ["conflict", "Conflicts with an existing object"],
-  412: ["bad_request", "Precondition failed"],
   413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
 };
 

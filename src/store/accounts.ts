@@ -181,11 +181,3 @@ export async function accountEvents(
     .limit(limit + 1);
   return list.map((r) => ({ ...r.row, at: Number(r.at) }));
 }
-
-export async function accountsOfEnvironment(db: Db, environmentId: string): Promise<string[]> {
-  const list = await rows<{ account_id: string }>(
-    db,
-    sql`select account_id from environment_accounts where environment_id = ${environmentId} order by account_id`,
-  );
-  return list.map((r) => r.account_id);
-}

@@ -412,11 +412,10 @@ export async function upsertAlerts(
   workspaceId: string,
   alerts: AlertDelta[],
   now: Date,
-): Promise<Map<string, string>> {
-  if (alerts.length === 0) return new Map();
+): Promise<void> {
+  if (alerts.length === 0) return;
   const sorted = [...alerts].sort((a, b) => (a.dedup_key < b.dedup_key ? -1 : 1));
-  const result = await rows<{ id: string; dedup_key: string }>(
-    db,
+  await db.execute(
     sql`insert into alerts (id, workspace_id, rule, severity, status, account_ids, incident_id, key, dedup_key, summary,
         evidence, count, first_seen_at, last_seen_at, created_at, updated_at)
       select x.id, ${workspaceId}, x.rule, x.severity, 'open', array(select jsonb_array_elements_text(x.account_ids)),
@@ -434,8 +433,6 @@ export async function upsertAlerts(
         -- a late, replayed event adds to the count but does not replace the latest evidence
         summary = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.summary else alerts.summary end,
         evidence = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.evidence else alerts.evidence end,
-        updated_at = excluded.updated_at
-      returning id, dedup_key`,
+        updated_at = excluded.updated_at`,
   );
-  return new Map(result.map((r) => [r.dedup_key, r.id]));
 }

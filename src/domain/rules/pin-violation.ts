@@ -9,8 +9,8 @@ type Check = {
   ok?: boolean;
 };
 
-/** The differences between an event's environment and its account's pin; shared with preflight. */
-export function pinDeviations(ctx: RuleContext): Check[] {
+/** The differences between an event's environment and its account's pin. */
+function pinDeviations(ctx: RuleContext): Check[] {
   const pin = ctx.account.pin;
   if (!pin) return [];
   const net = publicNet(ctx);

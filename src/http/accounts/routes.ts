@@ -124,7 +124,7 @@ function decodeEventCursor(cursor: string | undefined, before: string | undefine
     }
     return { at: Number(at), id };
   }
-  // Everything strictly before the instant: an id above any real one keeps events at that instant out.
+  // Everything strictly before the instant: "" sorts below every id, so events at that instant stay out.
   return before ? { at: Date.parse(before), id: "" } : null;
 }
 
