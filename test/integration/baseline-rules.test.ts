@@ -53,6 +53,28 @@ async function learnedAccount() {
 
 const rules = (r: Result) => r.findings.map((f) => f.rule).sort();
 
+/** A fresh workspace with one pinned Amazon account and its agent; `report` posts one event for it. */
+async function pinnedAccount(pin: Record<string, unknown>) {
+  const api = client(t.app);
+  const ws = await newWorkspace(t.database);
+  t.clock.set(new Date(NOW));
+  const created = await api.post("/v1/accounts", ws.admin, { platform: "amazon", ref: uid("pinned-"), pin });
+  expect(created.status).toBe(201);
+  const account = created.body as { id: string; ref: string };
+  const agent = await newEnvironment(api, ws.admin, [account.id]);
+  /** an event from Cox (AS22773, California): outside a pin on Comcast's AS7922 */
+  const fromCox = () =>
+    event(START, {
+      platform: "amazon",
+      ref: account.ref,
+      env: { ip: IP.otherNetwork, device_id: "d", ...LA },
+    });
+  const report = async (e: ReturnType<typeof event>) =>
+    (await api.post("/v1/events", agent.token, e)).body.results[0];
+  const pinAlert = async () => (await api.get("/v1/alerts?rule=pin_violation", ws.viewer)).body.alerts[0];
+  return { api, ws, account, fromCox, report, pinAlert };
+}
+
 describe("learned baseline", () => {
   it("forms from learning events and becomes established after enough events and hours", async () => {
     const { api, ws, accountId } = await learnedAccount();
@@ -337,37 +359,19 @@ describe("rules that do not wait for learning", () => {
   });
 
   it("raises pin_violation on the first event of a pinned account", async () => {
-    const api = client(t.app);
-    const ws = await newWorkspace(t.database);
-    t.clock.set(new Date(NOW));
-    const created = await api.post("/v1/accounts", ws.admin, {
-      platform: "amazon",
-      ref: uid("pinned-"),
-      pin: { countries: ["US"], asns: [7922], timezones: ["America/Los_Angeles"] },
+    const { api, ws, account, fromCox, report } = await pinnedAccount({
+      countries: ["US"],
+      asns: [7922],
+      timezones: ["America/Los_Angeles"],
     });
-    expect(created.status).toBe(201);
-    const agent = await newEnvironment(api, ws.admin, [created.body.id]);
-    const res = await api.post(
-      "/v1/events",
-      agent.token,
-      event(START, {
-        platform: "amazon",
-        ref: created.body.ref,
-        env: { ip: IP.otherNetwork, device_id: "d", ...LA },
-      }),
-    );
-    const result = res.body.results[0];
+    const result = await report(fromCox());
     expect(result.findings).toEqual([expect.objectContaining({ rule: "pin_violation", severity: "high" })]);
     expect(result.risk).toBeGreaterThanOrEqual(70);
     const alerts = (await api.get(`/v1/alerts?rule=pin_violation`, ws.viewer)).body.alerts;
-    expect(alerts).toEqual([expect.objectContaining({ key: "asns:22773", account_ids: [created.body.id] })]);
+    expect(alerts).toEqual([expect.objectContaining({ key: "asns:22773", account_ids: [account.id] })]);
     // An event inside the pin is fine.
-    const ok = await api.post(
-      "/v1/events",
-      agent.token,
-      event(START + 3 * HOUR, { platform: "amazon", ref: created.body.ref }),
-    );
-    expect(ok.body.results[0].findings).toEqual([]);
+    const ok = await report(event(START + 3 * HOUR, { platform: "amazon", ref: account.ref }));
+    expect(ok.findings).toEqual([]);
   });
 
   it("raises unbound_environment when an agent reports an account its environment is not bound to", async () => {
@@ -486,28 +490,12 @@ describe("alerts", () => {
   });
 
   it("trust on a pin violation widens the pin", async () => {
-    const api = client(t.app);
-    const ws = await newWorkspace(t.database);
-    t.clock.set(new Date(NOW));
-    const created = await api.post("/v1/accounts", ws.admin, {
-      platform: "amazon",
-      ref: uid("p-"),
-      pin: { asns: [7922] },
-    });
-    const agent = await newEnvironment(api, ws.admin, [created.body.id]);
-    const cox = () =>
-      event(START, {
-        platform: "amazon",
-        ref: created.body.ref,
-        env: { ip: IP.otherNetwork, device_id: "d", ...LA },
-      });
-    await api.post("/v1/events", agent.token, cox());
-    const [alert] = (await api.get("/v1/alerts?rule=pin_violation", ws.viewer)).body.alerts;
-    await api.post(`/v1/alerts/${alert.id}/trust`, ws.admin);
-    const account = await api.get(`/v1/accounts/${created.body.id}`, ws.viewer);
-    expect(account.body.pin.asns).toEqual([7922, 22773]);
-    const next = await api.post("/v1/events", agent.token, cox());
-    expect(next.body.results[0].findings).toEqual([]);
+    const { api, ws, account, fromCox, report, pinAlert } = await pinnedAccount({ asns: [7922] });
+    await report(fromCox());
+    await api.post(`/v1/alerts/${(await pinAlert()).id}/trust`, ws.admin);
+    const widened = await api.get(`/v1/accounts/${account.id}`, ws.viewer);
+    expect(widened.body.pin.asns).toEqual([7922, 22773]);
+    expect((await report(fromCox())).findings).toEqual([]);
   });
 
   it("records every workflow action in the audit log with actor and time", async () => {
@@ -577,29 +565,13 @@ describe("env_hopping episodes", () => {
 
 describe("review fixes", () => {
   it("lets only an admin widen a pin through trust; a reviewer's attempt changes nothing", async () => {
-    const api = client(t.app);
-    const ws = await newWorkspace(t.database);
-    t.clock.set(new Date(NOW));
-    const created = await api.post("/v1/accounts", ws.admin, {
-      platform: "amazon",
-      ref: uid("p-"),
-      pin: { asns: [7922] },
-    });
-    const agent = await newEnvironment(api, ws.admin, [created.body.id]);
-    await api.post(
-      "/v1/events",
-      agent.token,
-      event(START, {
-        platform: "amazon",
-        ref: created.body.ref,
-        env: { ip: IP.otherNetwork, device_id: "d", ...LA },
-      }),
-    );
-    const [alert] = (await api.get("/v1/alerts?rule=pin_violation", ws.viewer)).body.alerts;
+    const { api, ws, account, fromCox, report, pinAlert } = await pinnedAccount({ asns: [7922] });
+    await report(fromCox());
+    const alert = await pinAlert();
     const refused = await api.post(`/v1/alerts/${alert.id}/trust`, ws.reviewer);
     expect(refused.status).toBe(403);
     expect((await api.get(`/v1/alerts/${alert.id}`, ws.viewer)).body.status).toBe("open");
-    expect((await api.get(`/v1/accounts/${created.body.id}`, ws.viewer)).body.pin).toEqual({ asns: [7922] });
+    expect((await api.get(`/v1/accounts/${account.id}`, ws.viewer)).body.pin).toEqual({ asns: [7922] });
   });
 
   it("trusts one hopping episode for a day, not forever", async () => {
