@@ -152,20 +152,28 @@ describe("the recovery review of an incident", () => {
     for (const m of [15, 25, 35]) add(amz, m);
     await post(events);
 
-    const denied = await recordPreflight(db, {
-      workspaceId: ws.id,
-      accountId: binder.id,
-      platform: binder.platform,
-      ref: binder.ref,
-      environmentId: null,
-      operation: "binding_change",
-      operator: "li.wei",
+    /** li.wei asks preflight whether the binder may rebind its shop. */
+    const asked = (
+      minute: number,
+      answer: { decision: "allow" | "deny"; reasons: unknown[]; overrideId: string | null },
+    ) =>
+      recordPreflight(db, {
+        workspaceId: ws.id,
+        accountId: binder.id,
+        platform: binder.platform,
+        ref: binder.ref,
+        environmentId: null,
+        operation: "binding_change",
+        operator: "li.wei",
+        incidentId: incident.id,
+        env: {},
+        at: new Date(at(minute)),
+        ...answer,
+      });
+    const denied = await asked(38, {
       decision: "deny",
       reasons: [{ rule: "sensitive_op_during_incident", severity: "high", message: "frozen" }],
-      incidentId: incident.id,
       overrideId: null,
-      env: {},
-      at: new Date(at(38)),
     });
     const override = await createOverride(db, {
       workspaceId: ws.id,
@@ -176,21 +184,7 @@ describe("the recovery review of an incident", () => {
       createdBy: "reviewer test",
       createdAt: new Date(at(39)),
     });
-    await recordPreflight(db, {
-      workspaceId: ws.id,
-      accountId: binder.id,
-      platform: binder.platform,
-      ref: binder.ref,
-      environmentId: null,
-      operation: "binding_change",
-      operator: "li.wei",
-      decision: "allow",
-      reasons: [],
-      incidentId: incident.id,
-      overrideId: override.id,
-      env: {},
-      at: new Date(at(39.5)),
-    });
+    await asked(39.5, { decision: "allow", reasons: [], overrideId: override.id });
     expect(denied).toEqual(expect.any(String));
 
     const closed = await closeIncident(db, ws.id, incident.id, new Date(at(60)), now);
