@@ -42,7 +42,10 @@ export async function detectIncidents(
   );
   const [stats, current] = await Promise.all([
     failureStats(tx, workspaceId, windows, latest - ACTIVE_HORIZON),
-    incidentsOverlapping(tx, workspaceId, [...lastFailures.keys()], latest - window, latest),
+    incidentsOverlapping(tx, workspaceId, [...lastFailures.keys()], latest - window, latest, {
+      now,
+      holdMinutes: settings.incident.holdMinutes,
+    }),
   ]);
   const opened: IncidentRow[] = [];
   for (const s of stats) {

@@ -5,7 +5,7 @@ import { loadPeers, upsertLinks } from "../store/associations.ts";
 import type { Actor } from "../store/audit.ts";
 import { writeAudit } from "../store/audit.ts";
 import type { Db } from "../store/db.ts";
-import { closeQuietIncidents, incidentsOverlapping } from "../store/incidents.ts";
+import { incidentsOverlapping } from "../store/incidents.ts";
 import {
   addFeatureCounts,
   bindAccounts,
@@ -183,7 +183,6 @@ export async function ingestEvents(
     const seen = new Set<string>(stored.keys());
     const fresh = events.filter(({ input }) => !seen.has(input.id) && seen.add(input.id) !== undefined);
 
-    await closeQuietIncidents(tx, caller.workspaceId, now, deps.settings.incident.holdMinutes);
     const judge = new BatchJudge(
       await loadBatchContext(tx, caller, deps.settings, locked, fresh, now),
       caller,
@@ -283,6 +282,7 @@ export async function loadBatchContext(
           [...new Set(locked.map((a) => a.platform))],
           Math.min(...times),
           Math.max(...times),
+          { now, holdMinutes: settings.incident.holdMinutes },
         )
       : [],
     times.length > 0

@@ -1,6 +1,6 @@
 import { findAccountByRef } from "../store/accounts.ts";
 import type { Db } from "../store/db.ts";
-import { activeOverride, closeQuietIncidents, recordPreflight } from "../store/incidents.ts";
+import { activeOverride, recordPreflight } from "../store/incidents.ts";
 import type { LockedAccount } from "../store/ingest.ts";
 import { BatchJudge, incidentAt } from "./batch.ts";
 import type { Enricher } from "./enrich/types.ts";
@@ -39,7 +39,6 @@ export async function preflight(
   now: Date,
 ): Promise<PreflightAnswer> {
   const { db, settings } = deps;
-  await closeQuietIncidents(db, caller.workspaceId, now, settings.incident.holdMinutes);
   const existing = await findAccountByRef(db, caller.workspaceId, input.account.platform, input.account.ref);
   // An account tether has not seen yet is judged as its first event would be: no baseline, isolated.
   const account: LockedAccount = existing

@@ -90,15 +90,23 @@ export async function closeQuietIncidents(db: Db, workspaceId: string, now: Date
   );
 }
 
-/** Incidents of these platforms that overlap [from, to]: what the batch's events may fall into. */
+/**
+ * Incidents of these platforms that overlap [from, to]: what a batch's events may fall into. A detected
+ * incident whose failures stopped for the hold period ends at `last failure + hold` here even before a read
+ * settles its stored status, so the hot path needs no write to know it.
+ */
 export async function incidentsOverlapping(
   db: Db,
   workspaceId: string,
   platforms: string[],
   from: number,
   to: number,
+  quiet: { now: Date; holdMinutes: number },
 ) {
   if (platforms.length === 0) return [];
+  const hold = `${quiet.holdMinutes} minutes`;
+  const endedAt = sql`coalesce(ended_at, case when source = 'detected'
+    and last_failure_at + ${hold}::interval <= ${iso(quiet.now)}::timestamptz then last_failure_at + ${hold}::interval end)`;
   const result = await rows<{
     id: string;
     platform: string;
@@ -109,10 +117,10 @@ export async function incidentsOverlapping(
     ended_ms: number | null;
   }>(
     db,
-    sql`select id, platform, region, source, title, ${epochMs("started_at")} as started_ms, ${epochMs("ended_at")} as ended_ms
+    sql`select id, platform, region, source, title, ${epochMs("started_at")} as started_ms, ${epochMs(endedAt)} as ended_ms
       from incidents
       where workspace_id = ${workspaceId} and platform in (select jsonb_array_elements_text(${jsonParam(platforms)}))
-        and started_at <= ${iso(to)}::timestamptz and (ended_at is null or ended_at >= ${iso(from)}::timestamptz)
+        and started_at <= ${iso(to)}::timestamptz and (${endedAt} is null or ${endedAt} >= ${iso(from)}::timestamptz)
       order by started_at`,
   );
   return result.map((r) => ({
