@@ -1,5 +1,8 @@
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-
+/**
+ * The HTTP status of each error code. The values stay literal: `ApiError.status` is their union, which the HTTP
+ * layer's `c.json(body, status)` accepts as it is (and rejects at compile time should a code map to a status
+ * without a body).
+ */
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,
@@ -10,9 +13,10 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
+} as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
 export interface ErrorDetail {
   path: string;
@@ -29,7 +33,7 @@ export class ApiError extends Error {
     super(message);
   }
 
-  get status(): ContentfulStatusCode {
+  get status(): ErrorStatus {
     return ERROR_STATUS[this.code];
   }
 }

@@ -8,19 +8,12 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { Pin } from "../../src/core/model.ts";
 import { workspaces } from "./tenancy.ts";
 
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+export type { Pin };
 
-export interface Pin {
-  cidrs?: string[];
-  asns?: number[];
-  countries?: string[];
-  regions?: string[];
-  timezones?: string[];
-  locales?: string[];
-  device_ids?: string[];
-}
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
 export const accounts = pgTable(
   "accounts",

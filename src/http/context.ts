@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
 import type { Clock } from "../clock.ts";
-import type { Enricher } from "../domain/enrich/types.ts";
-import type { Settings } from "../domain/model.ts";
+import type { Enricher } from "../core/enrich/types.ts";
+import type { Settings } from "../core/model.ts";
 import type { Env } from "../env.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Ingest } from "../services/ingest-events.ts";
 import type { Database } from "../store/db.ts";
-import type { Metrics } from "./metrics.ts";
+import type { AuthCache } from "./middleware/auth.ts";
 
 export interface AppDeps {
   database: Database;
@@ -13,6 +15,10 @@ export interface AppDeps {
   logger: Logger;
   enricher: Enricher;
   metrics: Metrics;
+  /** the ingest pipeline (group commit) of this process */
+  ingest: Ingest;
+  /** tokens this process has just read; cleared whenever tokens or settings change */
+  authCache: AuthCache;
 }
 
 export const ROLES = ["agent", "viewer", "reviewer", "admin"] as const;

@@ -31,10 +31,14 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
   404: ["not_found", "No such object in the caller's workspace"],
   409: ["conflict", "Conflicts with an existing object"],
   413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
+  503: [
+    "unavailable",
+    "Busy or the database is unreachable: nothing was stored; retry after `Retry-After` seconds",
+  ],
 };
 
 /** The error answers a route declares: the shared envelope under each status. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 503>) {
   const out: Record<
     number,
     { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }

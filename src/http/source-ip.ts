@@ -1,6 +1,6 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
-import { isValidIp } from "../domain/enrich/ip.ts";
+import { isValidIp } from "../core/enrich/ip.ts";
 
 /**
  * The address the request came from: the socket's or, behind a trusted proxy, the last X-Forwarded-For hop —

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { incidentReview, type Review, ReviewSchema, reviewMarkdown } from "../../src/domain/review.ts";
-import { resolveSettings } from "../../src/domain/settings.ts";
+import { type Review, reviewMarkdown } from "../../src/core/review.ts";
+import { resolveSettings } from "../../src/core/settings.ts";
 import { defaultEnv } from "../../src/env.ts";
 import type { EventBody } from "../../src/http/events/schemas.ts";
+import { ReviewSchema } from "../../src/http/incidents/schemas.ts";
+import { buildReview } from "../../src/services/build-review.ts";
 import { closeIncident, createIncident, createOverride, recordPreflight } from "../../src/store/incidents.ts";
 import { client } from "../support/api.ts";
 import { CHROME_120_WIN, MINUTE, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
@@ -199,7 +201,10 @@ describe("the recovery review of an incident", () => {
     later(amz, 100);
     await post(after);
 
-    const review = await incidentReview(db, ws.id, closed!, settings, now);
+    const review = await buildReview({
+      ctx: { db },
+      input: { workspaceId: ws.id, incident: closed!, settings, now },
+    });
     expect(() => ReviewSchema.parse(review)).not.toThrow();
 
     expect(review.incident).toMatchObject({
@@ -398,7 +403,10 @@ describe("the recovery review of an incident", () => {
       [s, ev(s, 5, failed("http_5xx"))],
       [s, ev(s, 6)],
     ]);
-    const review: Review = await incidentReview(db, ws.id, incident, settings, now);
+    const review: Review = await buildReview({
+      ctx: { db },
+      input: { workspaceId: ws.id, incident, settings, now },
+    });
     expect(review.windows).toEqual({
       before: { from: isoAt(-30), to: isoAt(0) },
       during: { from: isoAt(0), to: isoAt(30) },

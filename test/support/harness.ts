@@ -3,10 +3,10 @@ import pino from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { type App, createApp } from "../../src/app.ts";
 import { ManualClock } from "../../src/clock.ts";
-import { createEnricher } from "../../src/domain/enrich/index.ts";
-import type { Enricher } from "../../src/domain/enrich/types.ts";
+import { createEnricher } from "../../src/core/enrich/index.ts";
+import type { Enricher } from "../../src/core/enrich/types.ts";
 import { defaultEnv, type Env } from "../../src/env.ts";
-import { createMetrics } from "../../src/http/metrics.ts";
+import { createMetrics } from "../../src/metrics.ts";
 import { type Database, type OpenOptions, openPglite, openPostgres } from "../../src/store/db.ts";
 
 let enricher: Promise<Enricher> | null = null;

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadAsnDb } from "../../src/domain/enrich/asn.ts";
-import { createEnricher, type Enricher, isValidIp, parseIp } from "../../src/domain/enrich/index.ts";
-import { haversineKm } from "../../src/domain/geo-distance.ts";
+import { loadAsnDb } from "../../src/core/enrich/asn.ts";
+import { createEnricher, type Enricher, isValidIp, parseIp } from "../../src/core/enrich/index.ts";
+import { haversineKm } from "../../src/core/geo-distance.ts";
 
 const CHROME_120_WINDOWS =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

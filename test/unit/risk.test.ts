@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BaselineKind } from "../../src/domain/baseline.ts";
+import type { BaselineKind } from "../../src/core/baseline.ts";
 import {
   type Counts,
   eventRisk,
@@ -12,7 +12,7 @@ import {
   SEVERITY_FLOOR,
   statisticalLogRatio,
   TAU,
-} from "../../src/domain/risk.ts";
+} from "../../src/core/risk.ts";
 
 // Expected values below are written out from the formulas in docs/risk-score.md, with the constants
 // ALPHA = 1, MAX_EVIDENCE = 200, TAU = 8 and VOCABULARY country 250, asn 100, ip 1000, ua 100,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isValidTimeZone, utcOffsetMinutes } from "../../src/domain/time.ts";
+import { isValidTimeZone, utcOffsetMinutes } from "../../src/core/time.ts";
 
 describe("isValidTimeZone", () => {
   it.each(["America/Los_Angeles", "Asia/Shanghai", "Europe/Kyiv", "UTC", "Etc/GMT+5", "US/Pacific"])(

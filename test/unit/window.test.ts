@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstWindowReaching, mostInWindowAround } from "../../src/domain/rules/window.ts";
+import { firstWindowReaching, mostInWindowAround } from "../../src/core/rules/window.ts";
 
 /** A small deterministic PRNG, so a failure names a reproducible case. */
 function rng(seed: number) {

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { BaselineKind } from "../../domain/baseline.ts";
+import type { BaselineKind } from "../../core/baseline.ts";
+import type { Enricher } from "../../core/enrich/types.ts";
 import { ApiError, notFound } from "../../errors.ts";
 import {
   accountEvents,
@@ -128,6 +129,39 @@ function decodeEventCursor(cursor: string | undefined, before: string | undefine
   return before ? { at: Date.parse(before), id: "" } : null;
 }
 
+interface IpDetails {
+  asnOrg: string | null;
+  timezone: string | null;
+}
+
+const NO_DETAILS: IpDetails = { asnOrg: null, timezone: null };
+
+/**
+ * The ASN organisation and timezone of a stored IP, which events no longer store (migration 0005): looked up
+ * again with the enricher, once per distinct IP of a page. Ingest stores only IPs the enricher parsed; one that
+ * does not parse shows neither rather than failing the page.
+ */
+function ipDetails(enricher: Enricher): (ip: string | null) => IpDetails {
+  const seen = new Map<string, IpDetails>();
+  const lookup = (ip: string): IpDetails => {
+    try {
+      const net = enricher.net(ip);
+      return { asnOrg: net.asnOrg, timezone: net.timezone };
+    } catch {
+      return NO_DETAILS;
+    }
+  };
+  return (ip) => {
+    if (ip === null) return NO_DETAILS;
+    let details = seen.get(ip);
+    if (!details) {
+      details = lookup(ip);
+      seen.set(ip, details);
+    }
+    return details;
+  };
+}
+
 export function accountsRouter(deps: AppDeps) {
   const db = deps.database.db;
   return newRouter()
@@ -250,43 +284,47 @@ export function accountsRouter(deps: AppDeps) {
       );
       const shown = list.slice(0, q.limit);
       const last = shown[shown.length - 1];
+      const network = ipDetails(deps.enricher);
       return c.json(
         {
-          events: shown.map((e) => ({
-            id: e.id,
-            type: e.type,
-            occurred_at: e.occurredAt.toISOString(),
-            received_at: e.receivedAt.toISOString(),
-            environment_id: e.environmentId,
-            operator: e.operator,
-            operation: e.operation,
-            result: {
-              status: e.resultStatus,
-              code: e.resultCode,
-              http_status: e.httpStatus,
-              message: e.resultMessage,
-            },
-            env: {
-              ip: e.ip,
-              ip_class: e.ipClass,
-              subnet: e.subnet,
-              asn: e.asn,
-              asn_org: e.asnOrg,
-              country: e.country,
-              region: e.region,
-              city: e.city,
-              ip_timezone: e.geoTimezone,
-              device_id: e.deviceId,
-              user_agent: e.userAgent,
-              browser: e.browser,
-              os: e.os,
-              timezone: e.timezone,
-              locale: e.locale,
-              profile: e.profile,
-            },
-            risk: e.risk,
-            findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
-          })),
+          events: shown.map((e) => {
+            const net = network(e.ip);
+            return {
+              id: e.id,
+              type: e.type,
+              occurred_at: e.occurredAt.toISOString(),
+              received_at: e.receivedAt.toISOString(),
+              environment_id: e.environmentId,
+              operator: e.operator,
+              operation: e.operation,
+              result: {
+                status: e.resultStatus,
+                code: e.resultCode,
+                http_status: e.httpStatus,
+                message: e.resultMessage,
+              },
+              env: {
+                ip: e.ip,
+                ip_class: e.ipClass,
+                subnet: e.subnet,
+                asn: e.asn,
+                asn_org: net.asnOrg,
+                country: e.country,
+                region: e.region,
+                city: e.city,
+                ip_timezone: net.timezone,
+                device_id: e.deviceId,
+                user_agent: e.userAgent,
+                browser: e.browser,
+                os: e.os,
+                timezone: e.timezone,
+                locale: e.locale,
+                profile: e.profile,
+              },
+              risk: e.risk,
+              findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
+            };
+          }),
           next_cursor:
             list.length > q.limit && last
               ? Buffer.from(`${last.at}|${last.id}`, "utf8").toString("base64url")

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { isValidCidr } from "../../domain/cidr.ts";
-import { isValidTimeZone } from "../../domain/time.ts";
+import { isValidCidr } from "../../core/cidr.ts";
+import { isValidTimeZone } from "../../core/time.ts";
 import type { AccountRow } from "../../store/accounts.ts";
 import { AccountRefSchema, SlugSchema } from "../events/schemas.ts";
 import { name, text } from "../openapi.ts";

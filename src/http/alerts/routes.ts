@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { SEVERITIES } from "../../domain/model.ts";
-import { applyTrust } from "../../domain/trust.ts";
+import { SEVERITIES } from "../../core/model.ts";
 import { ApiError, notFound } from "../../errors.ts";
+import { trustAlert } from "../../services/trust-alert.ts";
 import {
   type AlertRow,
   type AlertStatus,
@@ -191,7 +191,15 @@ export function alertsRouter(deps: AppDeps) {
         if (!moved) throw new ApiError("conflict", `cannot ${action} an alert that is ${current.status}`);
         const trusted =
           action === "trust"
-            ? await applyTrust(tx, auth.workspaceId, current, { ...actor, admin: auth.role === "admin" }, now)
+            ? await trustAlert({
+                ctx: { db: tx },
+                input: {
+                  workspaceId: auth.workspaceId,
+                  alert: current,
+                  actor: { ...actor, admin: auth.role === "admin" },
+                  now,
+                },
+              })
             : null;
         await writeAudit(tx, auth.workspaceId, actor, now, [
           {

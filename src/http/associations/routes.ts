@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { clusters } from "../../domain/associations.ts";
+import { clusters } from "../../core/clusters.ts";
 import { listLinks } from "../../store/associations.ts";
 import type { AppDeps } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";

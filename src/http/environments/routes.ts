@@ -246,6 +246,7 @@ export function environmentsRouter(deps: AppDeps) {
         const links = await accountIdsOfEnvironments(tx, [id]);
         return { environment: environmentJson(env, links.get(id) ?? []), token: secret, token_id: token.id };
       });
+      deps.authCache.clear();
       return c.json(out, 201);
     });
 }

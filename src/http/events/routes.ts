@@ -1,6 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { checkEvents, ingestEvents } from "../../domain/ingest.ts";
+import { eventProblems } from "../../core/event.ts";
 import { ApiError } from "../../errors.ts";
+import { ingestEvents } from "../../services/ingest-events.ts";
+import { IngestOverloaded } from "../../services/ingest-pipeline.ts";
 import type { AppDeps } from "../context.ts";
 import { allow } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter, zodDetails } from "../openapi.ts";
@@ -31,7 +33,7 @@ const ingestRoute = createRoute({
   request: { body: jsonBody(IngestBodySchema) },
   responses: {
     202: jsonResponse(IngestResponseSchema, "Accepted and judged"),
-    ...errorResponses(400, 401, 403, 413),
+    ...errorResponses(400, 401, 403, 413, 503),
   },
 });
 
@@ -43,23 +45,31 @@ export function eventsRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const batch = "events" in body;
       const inputs = batch ? body.events : [body];
-      checkEvents(inputs, deps.clock.now(), deps.env.TETHER_MAX_EVENT_AGE_DAYS, (i) =>
+      const problems = eventProblems(inputs, deps.clock.now(), deps.env.TETHER_MAX_EVENT_AGE_DAYS, (i) =>
         batch ? `events.${i}.` : "",
       );
-      const result = await ingestEvents(
-        { db: deps.database.db, enricher: deps.enricher, clock: deps.clock, settings: auth.settings },
-        {
-          workspaceId: auth.workspaceId,
-          environmentId: auth.environmentId,
-          tokenId: auth.tokenId,
-          name: auth.tokenName,
-        },
-        sourceIp(c, deps.env.TETHER_TRUST_PROXY),
-        inputs,
-      );
-      deps.metrics.eventsAccepted.inc(result.accepted);
-      deps.metrics.eventsDuplicate.inc(result.duplicates);
-      for (const [rule, n] of result.findingCounts) deps.metrics.findings.inc({ rule }, n);
+      if (problems.length > 0) throw new ApiError("bad_request", "some events are invalid", problems);
+      let result: Awaited<ReturnType<typeof ingestEvents>>;
+      try {
+        result = await ingestEvents({
+          ctx: { ingest: deps.ingest },
+          input: {
+            caller: {
+              workspaceId: auth.workspaceId,
+              environmentId: auth.environmentId,
+              tokenId: auth.tokenId,
+              name: auth.tokenName,
+            },
+            settings: auth.settings,
+            sourceIp: sourceIp(c, deps.env.TETHER_TRUST_PROXY),
+            events: inputs,
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof IngestOverloaded)) throw err;
+        c.header("retry-after", String(err.retryAfterSeconds));
+        throw new ApiError("unavailable", `${err.message}; nothing of this request was stored`);
+      }
       return c.json(
         { accepted: result.accepted, duplicates: result.duplicates, results: result.results },
         202,

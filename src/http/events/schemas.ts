@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { isValidIp } from "../../domain/enrich/ip.ts";
-import { EVENT_TYPES } from "../../domain/model.ts";
-import { isValidTimeZone } from "../../domain/time.ts";
+import { isValidIp } from "../../core/enrich/ip.ts";
+import { EVENT_TYPES } from "../../core/model.ts";
+import { isValidTimeZone } from "../../core/time.ts";
 import { name, text } from "../openapi.ts";
 
 export const MAX_BATCH = 1000;

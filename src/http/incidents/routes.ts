@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_FUTURE_MS } from "../../domain/ingest.ts";
-import { incidentReview, ReviewSchema, reviewMarkdown } from "../../domain/review.ts";
+import { MAX_FUTURE_MS } from "../../core/event.ts";
+import { reviewMarkdown } from "../../core/review.ts";
 import { ApiError, notFound } from "../../errors.ts";
+import { buildReview } from "../../services/build-review.ts";
 import { writeAudit } from "../../store/audit.ts";
 import {
   closeIncident,
@@ -15,7 +16,7 @@ import { SlugSchema } from "../events/schemas.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
-import { IncidentSchema, incidentJson } from "./schemas.ts";
+import { IncidentSchema, incidentJson, type ReviewJson, ReviewSchema } from "./schemas.ts";
 
 const tags = ["incidents"];
 const security = [{ bearer: [] }];
@@ -171,11 +172,19 @@ export function incidentsRouter(deps: AppDeps) {
       await settle(auth);
       const row = await getIncident(db, auth.workspaceId, c.req.valid("param").id);
       if (!row) throw notFound("incident");
-      const built = await incidentReview(db, auth.workspaceId, row, auth.settings, deps.clock.now());
+      const built = await buildReview({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          incident: row,
+          settings: auth.settings,
+          now: deps.clock.now(),
+        },
+      });
       if (c.req.valid("query").format === "md") {
         return c.body(reviewMarkdown(built), 200, { "content-type": "text/markdown; charset=utf-8" });
       }
-      return c.json(built, 200);
+      return c.json(built satisfies ReviewJson, 200);
     })
     .openapi(close, async (c) => {
       const auth = c.get("auth");

@@ -1,11 +1,37 @@
 import type { MiddlewareHandler } from "hono";
-import { resolveSettings } from "../../domain/settings.ts";
+import { LRUCache } from "lru-cache";
+import { resolveSettings } from "../../core/settings.ts";
 import { ApiError } from "../../errors.ts";
-import { findTokenBySecret, markTokenUsed } from "../../store/tenancy.ts";
+import { findTokenBySecret, markTokenUsed, type TokenIdentity } from "../../store/tenancy.ts";
 import type { AppDeps, HonoEnv, Role } from "../context.ts";
 
 /** last_used_at is informational: write it at most this often per token, not on every request. */
 const TOUCH_EVERY_MS = 5 * 60_000;
+
+/**
+ * Known tokens for a moment, so a busy agent's every request does not read its token again. Kept short
+ * (TETHER_AUTH_CACHE_MS): this process forgets everything the moment a token, an environment's tokens or a
+ * workspace's settings change here; another process sees such a change within that long.
+ */
+export class AuthCache {
+  private readonly entries: LRUCache<string, TokenIdentity> | null;
+
+  constructor(ttlMs: number, max = 10_000) {
+    this.entries = ttlMs > 0 ? new LRUCache({ max, ttl: ttlMs }) : null;
+  }
+
+  async identify(secret: string, load: () => Promise<TokenIdentity | null>): Promise<TokenIdentity | null> {
+    const hit = this.entries?.get(secret);
+    if (hit) return hit;
+    const identity = await load();
+    if (identity) this.entries?.set(secret, identity);
+    return identity;
+  }
+
+  clear(): void {
+    this.entries?.clear();
+  }
+}
 
 export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
@@ -13,11 +39,13 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match)
       throw new ApiError("unauthorized", "missing bearer token: send Authorization: Bearer <token>");
-    const identity = await findTokenBySecret(deps.database.db, match[1]!);
+    const secret = match[1]!;
+    const identity = await deps.authCache.identify(secret, () => findTokenBySecret(deps.database.db, secret));
     if (!identity) throw new ApiError("unauthorized", "unknown or revoked token");
     const now = deps.clock.now();
     if (!identity.lastUsedAt || now.getTime() - identity.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await markTokenUsed(deps.database.db, identity.tokenId, now);
+      identity.lastUsedAt = now;
     }
     c.set("auth", {
       tokenId: identity.tokenId,

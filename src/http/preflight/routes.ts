@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { preflight } from "../../domain/preflight.ts";
+import { runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
 import type { AppDeps } from "../context.ts";
 import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
@@ -48,18 +48,26 @@ export function preflightRouter(deps: AppDeps) {
   return newRouter().openapi(route, async (c) => {
     const auth = c.get("auth");
     const body = c.req.valid("json");
-    const answer = await preflight(
-      { db: deps.database.db, enricher: deps.enricher, settings: auth.settings },
-      {
-        workspaceId: auth.workspaceId,
-        environmentId: auth.environmentId,
-        tokenId: auth.tokenId,
-        name: auth.tokenName,
+    const answer = await runPreflight({
+      ctx: {
+        db: deps.database.db,
+        runner: deps.database.runner,
+        clock: deps.clock,
+        enricher: deps.ingest.enricher,
+        options: { baselineDays: deps.env.TETHER_BASELINE_DAYS, historyPerAccount: 2_000 },
       },
-      sourceIp(c, deps.env.TETHER_TRUST_PROXY),
-      body,
-      deps.clock.now(),
-    );
+      input: {
+        caller: {
+          workspaceId: auth.workspaceId,
+          environmentId: auth.environmentId,
+          tokenId: auth.tokenId,
+          name: auth.tokenName,
+        },
+        settings: auth.settings,
+        sourceIp: sourceIp(c, deps.env.TETHER_TRUST_PROXY),
+        question: body,
+      },
+    });
     const incident = answer.incident
       ? await getIncident(deps.database.db, auth.workspaceId, answer.incident.id)
       : null;

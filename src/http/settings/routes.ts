@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { SEVERITIES } from "../../domain/model.ts";
-import { resolveSettings, WorkspaceSettingsSchema } from "../../domain/settings.ts";
+import { SEVERITIES } from "../../core/model.ts";
+import { resolveSettings, WorkspaceSettingsSchema } from "../../core/settings.ts";
 import { writeAudit } from "../../store/audit.ts";
 import { findWorkspaceBySlug, lockWorkspace, updateWorkspaceSettings } from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
@@ -30,7 +30,8 @@ const EffectiveSchema = z.object({
 
 const SettingsSchema = z
   .object({
-    overrides: WorkspaceSettingsSchema.openapi("WorkspaceSettings"),
+    // Rebuilt with the OpenAPI-aware z: the core schema is plain zod and knows no .openapi().
+    overrides: z.object(WorkspaceSettingsSchema.shape).strict().openapi("WorkspaceSettings"),
     effective: EffectiveSchema,
   })
   .openapi("Settings");
@@ -128,6 +129,7 @@ export function settingsRouter(deps: AppDeps) {
         ]);
         return row;
       });
+      deps.authCache.clear();
       return c.json(view(updated.settings), 200);
     });
 }

@@ -151,6 +151,7 @@ export function tokensRouter(deps: AppDeps) {
         }
         return revoked;
       });
+      deps.authCache.clear();
       if (!row) throw notFound("token");
       return c.json(tokenJson(row), 200);
     });

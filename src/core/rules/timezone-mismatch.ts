@@ -15,7 +15,8 @@ export const timezoneMismatch: Rule = {
     const net = publicNet(ctx);
     const at = new Date(ctx.event.occurredAt);
     const out = [];
-    if (net?.timezone) {
+    // The same zone name always agrees with itself: no offsets to compute.
+    if (net?.timezone && net.timezone !== tz) {
       const device = utcOffsetMinutes(tz, at);
       const geo = utcOffsetMinutes(net.timezone, at);
       if (device !== geo) {

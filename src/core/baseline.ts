@@ -1,19 +1,6 @@
-import type { EnrichedEvent } from "./model.ts";
+import type { BaselineKind, EnrichedEvent } from "./model.ts";
 
-export const BASELINE_KINDS = [
-  "ip",
-  "subnet",
-  "asn",
-  "country",
-  "region",
-  "device",
-  "ua",
-  "browser",
-  "os",
-  "timezone",
-  "locale",
-] as const;
-export type BaselineKind = (typeof BASELINE_KINDS)[number];
+export { BASELINE_KINDS, type BaselineKind } from "./model.ts";
 
 export interface BaselineEntry {
   count: number;

@@ -39,14 +39,32 @@ export const ACCOUNT_RULES: readonly Rule[] = [
   unboundEnvironment,
 ];
 
-export function evaluateAccountRules(ctx: RuleContext, rules: readonly Rule[] = ACCOUNT_RULES): Finding[] {
+/** A rule that threw on one event: skipped for that event, reported so it is logged and counted. */
+export interface RuleFailure {
+  rule: string;
+  eventId: string;
+  error: unknown;
+}
+
+/**
+ * Runs every rule on one event. Rules are isolated: one that throws is skipped for this event and reported
+ * through `onFailure`; the other rules' findings stand and the batch goes on.
+ */
+export function evaluateAccountRules(
+  ctx: RuleContext,
+  onFailure: (failure: RuleFailure) => void,
+  rules: readonly Rule[] = ACCOUNT_RULES,
+): Finding[] {
   const out: Finding[] = [];
   for (const rule of rules) {
     if (rule.quietWhileLearning && ctx.account.learning) continue;
-    out.push(...rule.evaluate(ctx));
+    try {
+      out.push(...rule.evaluate(ctx));
+    } catch (error) {
+      onFailure({ rule: rule.id, eventId: ctx.event.id, error });
+    }
   }
   return out;
 }
 
-export type { SharedValue, ShareKind } from "./shared.ts";
-export type { HistoryPoint, Rule, RuleContext } from "./types.ts";
+export type { HistoryPoint, PeerUse, Rule, RuleContext, SharedValue, ShareKind } from "./types.ts";

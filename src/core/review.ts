@@ -1,33 +1,172 @@
-import { z } from "@hono/zod-openapi";
-import type { Db } from "../store/db.ts";
-import type { IncidentRow } from "../store/incidents.ts";
-import {
-  type FailureCodes,
-  REVIEW_CATEGORIES,
-  type ReviewScope,
-  reviewAlerts,
-  reviewFailureCodes,
-  reviewNetworkUse,
-  reviewOperationCounts,
-  reviewOverrides,
-  reviewPreflights,
-  reviewSensitiveEvents,
-  reviewSuccessCounts,
-  type Span,
-  type SuccessCount,
-} from "../store/review.ts";
-import { iso } from "../store/sql.ts";
-import type { Settings } from "./model.ts";
+/**
+ * The recovery review of one incident, as pure logic: its windows, its assembly from the rows the store loads,
+ * its lessons and its Markdown. The HTTP schema (src/http/incidents/schemas.ts) is checked against `Review`.
+ */
 
-const Window = z.object({ from: z.string(), to: z.string() });
-const Rate = z.object({
-  ok: z.number().int(),
-  total: z.number().int(),
+export const REVIEW_CATEGORIES = ["logins", "publishing", "syncs"] as const;
+export type ReviewCategory = (typeof REVIEW_CATEGORIES)[number];
+
+/** A stretch of time in epoch ms, bounds included. */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+export interface ReviewWindowSpans {
+  before: Span;
+  during: Span;
+  after: Span | null;
+}
+
+/** An incident as the review reads it (the stored incident row satisfies this). */
+export interface ReviewedIncident {
+  id: string;
+  platform: string;
+  region: string | null;
+  title: string;
+  source: "declared" | "detected";
+  status: "active" | "closed";
+  startedAt: Date;
+  endedAt: Date | null;
+  evidence: Record<string, unknown>;
+}
+
+// ---- What the store loads for a review (src/store/review.ts returns these) ----
+
+export interface SuccessCount {
+  platform: string;
+  category: ReviewCategory;
+  phase: "before" | "during" | "after";
+  ok: number;
+  total: number;
+}
+
+export interface SensitiveEvent {
+  eventId: string;
+  accountId: string;
+  platform: string;
+  ref: string;
+  operator: string | null;
+  operation: string;
+  at: number;
+  ip: string | null;
+  asn: number | null;
+}
+
+export interface OperationCount {
+  operation: string;
+  count: number;
+  accounts: number;
+}
+
+export interface FailureCodes {
+  /** accounts of the platform with any event in the scope */
+  activeAccounts: number;
+  codes: Array<{ side: "platform" | "account"; code: string; count: number }>;
+  /** per side: how many accounts failed and from how many networks (ASN, else /24, else IP) */
+  sides: Partial<Record<"platform" | "account", { count: number; accounts: number; networks: number }>>;
+}
+
+export interface ReviewAlert {
+  id: string;
+  rule: string;
+  severity: string;
+  status: string;
+  verdict: string | null;
+  note: string | null;
+  summary: string;
+  accountIds: string[];
+  accounts: Array<{ id: string; platform: string; ref: string }>;
+  incidentId: string | null;
+  count: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** as the rule recorded it, else the operator of the event that raised the alert */
+  operator: string | null;
+}
+
+export interface ReviewPreflight {
+  id: string;
+  decision: "allow" | "warn" | "deny";
+  reasons: Array<{ rule: string; severity: string; message: string }>;
+  operation: string;
+  operator: string | null;
+  accountId: string | null;
+  platform: string;
+  ref: string;
+  at: number;
+  overrideId: string | null;
+}
+
+export interface ReviewOverride {
+  id: string;
+  accountId: string;
+  platform: string;
+  ref: string;
+  operation: string;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface NetworkUse {
+  accountId: string;
+  platform: string;
+  ref: string;
+  operator: string | null;
+  ip: string;
+  asn: number | null;
+  /** the first event from this IP (and ASN) in the window */
+  firstAt: number;
+  events: number;
+  /** the account had accepted IPs before the incident began: only then can it switch away from them */
+  hasBaseline: boolean;
+  ipKnown: boolean;
+  asnKnown: boolean;
+}
+
+/** Everything a review is assembled from. */
+export interface ReviewRows {
+  counts: SuccessCount[];
+  sensitive: SensitiveEvent[];
+  operations: OperationCount[];
+  failures: FailureCodes;
+  alerts: ReviewAlert[];
+  preflights: ReviewPreflight[];
+  overrides: ReviewOverride[];
+  networks: NetworkUse[];
+}
+
+// ---- The review as the API answers it ----
+
+/** An incident as the API shows it (the incident routes answer with it too). */
+export interface IncidentView {
+  id: string;
+  platform: string;
+  region: string | null;
+  title: string;
+  source: "declared" | "detected";
+  status: "active" | "closed";
+  started_at: string;
+  ended_at: string | null;
+  evidence: Record<string, unknown>;
+}
+
+export interface ReviewWindow {
+  from: string;
+  to: string;
+}
+
+export interface Rate {
+  ok: number;
+  total: number;
   /** ok / total, 3 decimals; null when nothing was tried */
-  rate: z.number().nullable(),
-});
+  rate: number | null;
+}
 
-const TIMELINE_KINDS = [
+export const TIMELINE_KINDS = [
   "incident_started",
   "incident_ended",
   "alert",
@@ -35,23 +174,65 @@ const TIMELINE_KINDS = [
   "preflight_denied",
   "override_granted",
 ] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
-/** An incident as the API shows it (the incident routes answer with it too). */
-export const IncidentSchema = z
-  .object({
-    id: z.string(),
-    platform: z.string(),
-    region: z.string().nullable(),
-    title: z.string(),
-    source: z.enum(["declared", "detected"]),
-    status: z.enum(["active", "closed"]),
-    started_at: z.string(),
-    ended_at: z.string().nullable(),
-    evidence: z.record(z.string(), z.unknown()),
-  })
-  .openapi("Incident");
+export interface TimelineEntry {
+  at: string;
+  kind: TimelineKind;
+  summary: string;
+  account_id?: string;
+  operator?: string;
+}
 
-export function incidentJson(i: IncidentRow): z.infer<typeof IncidentSchema> {
+export interface ImprovisedAction {
+  account_id: string;
+  platform: string;
+  ref: string;
+  operator: string | null;
+  network_switches: Array<{ at: string; ip: string; asn: number | null }>;
+  retry_storms: number;
+  sensitive_operations: Array<{ at: string; operation: string }>;
+  preflight_denials: number;
+  overrides: number;
+}
+
+export interface SuccessRate {
+  platform: string;
+  category: ReviewCategory;
+  before: Rate;
+  during: Rate;
+  after: Rate | null;
+}
+
+export interface AlertView {
+  id: string;
+  rule: string;
+  severity: string;
+  status: string;
+  verdict: string | null;
+  note: string | null;
+  summary: string;
+  account_ids: string[];
+  count: number;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export interface Review {
+  incident: IncidentView;
+  windows: { before: ReviewWindow; during: ReviewWindow; after: ReviewWindow | null };
+  timeline: TimelineEntry[];
+  improvised_actions: ImprovisedAction[];
+  success_rates: SuccessRate[];
+  operations_during: OperationCount[];
+  failure_codes: { platform_side: Record<string, number>; account_side: Record<string, number> };
+  alerts: AlertView[];
+  lessons: string[];
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function incidentView(i: ReviewedIncident): IncidentView {
   return {
     id: i.id,
     platform: i.platform,
@@ -65,75 +246,6 @@ export function incidentJson(i: IncidentRow): z.infer<typeof IncidentSchema> {
   };
 }
 
-export const ReviewSchema = z
-  .object({
-    incident: IncidentSchema,
-    windows: z.object({ before: Window, during: Window, after: Window.nullable() }),
-    timeline: z.array(
-      z.object({
-        at: z.string(),
-        kind: z.enum(TIMELINE_KINDS),
-        summary: z.string(),
-        account_id: z.string().optional(),
-        operator: z.string().optional(),
-      }),
-    ),
-    improvised_actions: z.array(
-      z.object({
-        account_id: z.string(),
-        platform: z.string(),
-        ref: z.string(),
-        operator: z.string().nullable(),
-        network_switches: z.array(
-          z.object({ at: z.string(), ip: z.string(), asn: z.number().int().nullable() }),
-        ),
-        retry_storms: z.number().int(),
-        sensitive_operations: z.array(z.object({ at: z.string(), operation: z.string() })),
-        preflight_denials: z.number().int(),
-        overrides: z.number().int(),
-      }),
-    ),
-    success_rates: z.array(
-      z.object({
-        platform: z.string(),
-        category: z.enum(REVIEW_CATEGORIES),
-        before: Rate,
-        during: Rate,
-        after: Rate.nullable(),
-      }),
-    ),
-    operations_during: z.array(
-      z.object({ operation: z.string(), count: z.number().int(), accounts: z.number().int() }),
-    ),
-    failure_codes: z.object({
-      platform_side: z.record(z.string(), z.number().int()),
-      account_side: z.record(z.string(), z.number().int()),
-    }),
-    alerts: z.array(
-      z.object({
-        id: z.string(),
-        rule: z.string(),
-        severity: z.string(),
-        status: z.string(),
-        verdict: z.string().nullable(),
-        note: z.string().nullable(),
-        summary: z.string(),
-        account_ids: z.array(z.string()),
-        count: z.number().int(),
-        first_seen_at: z.string(),
-        last_seen_at: z.string(),
-      }),
-    ),
-    lessons: z.array(z.string()),
-  })
-  .openapi("IncidentReview");
-
-export type Review = z.infer<typeof ReviewSchema>;
-type RateJson = z.infer<typeof Rate>;
-type Improvised = Review["improvised_actions"][number];
-type TimelineEntry = Review["timeline"][number];
-type SuccessRate = Review["success_rates"][number];
-
 /** Operations that spend or reprice on the strength of order data: blind while orders do not sync. */
 const BLIND_OPERATIONS = ["ad_budget_change", "ad_campaign_change", "price_change"];
 
@@ -142,9 +254,9 @@ const BLIND_OPERATIONS = ["ad_budget_change", "ad_campaign_change", "price_chang
  * it (cut short at now; none while the incident is still active).
  */
 export function reviewWindows(
-  incident: Pick<IncidentRow, "startedAt" | "endedAt">,
+  incident: Pick<ReviewedIncident, "startedAt" | "endedAt">,
   now: Date,
-): { before: Span; during: Span; after: Span | null } {
+): ReviewWindowSpans {
   const start = incident.startedAt.getTime();
   const end = incident.endedAt?.getTime() ?? null;
   const duringTo = Math.max(start, end ?? now.getTime());
@@ -159,37 +271,24 @@ export function reviewWindows(
   };
 }
 
-const rateOf = (c: SuccessCount | undefined): RateJson => {
+const rateOf = (c: SuccessCount | undefined): Rate => {
   const ok = c?.ok ?? 0;
   const total = c?.total ?? 0;
   return { ok, total, rate: total === 0 ? null : Math.round((ok / total) * 1000) / 1000 };
 };
 
 /**
- * The recovery review of one incident: which signals said "platform fault" (platform-side failure codes from
- * many networks, success rates that fell and recovered for everyone), and which improvised actions (network
- * switches, retry storms, sensitive edits, break-glass overrides) were avoidable, by account and operator.
+ * The recovery review of one incident from the rows loaded for its windows: which signals said "platform
+ * fault" (platform-side failure codes from many networks, success rates that fell and recovered for
+ * everyone), and which improvised actions (network switches, retry storms, sensitive edits, break-glass
+ * overrides) were avoidable, by account and operator.
  */
-export async function incidentReview(
-  db: Db,
-  workspaceId: string,
-  incident: IncidentRow,
-  settings: Settings,
-  now: Date,
-): Promise<Review> {
-  const windows = reviewWindows(incident, now);
-  const scope: ReviewScope = { platform: incident.platform, region: incident.region, ...windows.during };
-  const [counts, sensitive, operations, failures, alerts, preflights, overrides, networks] =
-    await Promise.all([
-      reviewSuccessCounts(db, workspaceId, windows),
-      reviewSensitiveEvents(db, workspaceId, scope, settings.sensitiveOperations),
-      reviewOperationCounts(db, workspaceId, scope),
-      reviewFailureCodes(db, workspaceId, scope),
-      reviewAlerts(db, workspaceId, incident.id, scope),
-      reviewPreflights(db, workspaceId, scope),
-      reviewOverrides(db, workspaceId, scope),
-      reviewNetworkUse(db, workspaceId, scope),
-    ]);
+export function assembleReview(
+  incident: ReviewedIncident,
+  windows: ReviewWindowSpans,
+  loaded: ReviewRows,
+): Review {
+  const { counts, sensitive, operations, failures, alerts, preflights, overrides, networks } = loaded;
 
   const platforms = [...new Set(counts.map((c) => c.platform))].sort((a, b) =>
     a === incident.platform ? -1 : b === incident.platform ? 1 : a.localeCompare(b),
@@ -211,8 +310,13 @@ export async function incidentReview(
   }
 
   // One row per account and operator that improvised anything.
-  const improvised = new Map<string, Improvised>();
-  const row = (accountId: string, platform: string, ref: string, operator: string | null): Improvised => {
+  const improvised = new Map<string, ImprovisedAction>();
+  const row = (
+    accountId: string,
+    platform: string,
+    ref: string,
+    operator: string | null,
+  ): ImprovisedAction => {
     const key = `${accountId}\u0000${operator ?? ""}`;
     let r = improvised.get(key);
     if (!r) {
@@ -310,8 +414,7 @@ export async function incidentReview(
       account_id: o.accountId,
     });
   }
-  const kindRank = (k: TimelineEntry["kind"]) =>
-    k === "incident_started" ? -1 : k === "incident_ended" ? 1 : 0;
+  const kindRank = (k: TimelineKind) => (k === "incident_started" ? -1 : k === "incident_ended" ? 1 : 0);
   timeline.sort((a, b) => a.ms - b.ms || kindRank(a.kind) - kindRank(b.kind));
 
   const failure_codes: Review["failure_codes"] = { platform_side: {}, account_side: {} };
@@ -320,7 +423,7 @@ export async function incidentReview(
   }
 
   const review: Review = {
-    incident: incidentJson(incident),
+    incident: incidentView(incident),
     windows: {
       before: { from: iso(windows.before.from), to: iso(windows.before.to) },
       during: { from: iso(windows.during.from), to: iso(windows.during.to) },
@@ -451,7 +554,7 @@ const table = (head: string[], body: unknown[][]) =>
     `|${head.map(() => "---").join("|")}|`,
     ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
   ].join("\n");
-const rateCell = (r: RateJson | null) => (r === null ? "—" : `${pct(r.rate)} (${r.ok}/${r.total})`);
+const rateCell = (r: Rate | null) => (r === null ? "—" : `${pct(r.rate)} (${r.ok}/${r.total})`);
 
 /** The review as Markdown for people: the same content, with bilingual headings. */
 export function reviewMarkdown(review: Review): string {

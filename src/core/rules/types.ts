@@ -1,6 +1,39 @@
-import type { Baseline, BaselineKind } from "../baseline.ts";
-import type { AccountState, EnrichedEvent, Finding, IncidentState, Settings, Severity } from "../model.ts";
-import type { SharedValue } from "./shared.ts";
+import type { Baseline } from "../baseline.ts";
+import type { AccountHistory } from "../history.ts";
+import type {
+  AccountState,
+  BaselineKind,
+  EnrichedEvent,
+  Finding,
+  IncidentState,
+  Settings,
+  Severity,
+} from "../model.ts";
+
+/** One account's use of a shared value (a device id, IP or subnet), from the environment index. */
+export interface PeerUse {
+  accountId: string;
+  group: string | null;
+  kind: string;
+  value: string;
+  firstSeen: number;
+  lastSeen: number;
+  lastEventId: string | null;
+}
+
+export type ShareKind = "device" | "ip" | "subnet";
+
+/** One of the event's shareable values and the accounts of other isolation groups that used it in the window. */
+export interface SharedValue {
+  kind: ShareKind;
+  value: string;
+  /** when this account first used the value (this event, if never before) */
+  firstSeen: number;
+  peers: PeerUse[];
+}
+
+/** At most this many peers are named per value and event; a value shared wider is a cluster, not a pair. */
+export const MAX_PEERS = 20;
 
 /** One earlier or later event of the same account, as the time-window rules need it. */
 export interface HistoryPoint {
@@ -25,8 +58,8 @@ export interface RuleContext {
   account: AccountState;
   /** the account's baseline before this event */
   baseline: Baseline;
-  /** the account's other events within a day of this one, in any order */
-  history: HistoryPoint[];
+  /** the account's other events around this one, sorted by time */
+  history: AccountHistory;
   environmentId: string | null;
   /** whether the reporting agent's environment is bound to the account; null when no agent reported it */
   bound: boolean | null;

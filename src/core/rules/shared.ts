@@ -1,20 +1,5 @@
-import type { PeerUse } from "../../store/associations.ts";
 import type { Finding, Severity } from "../model.ts";
-import type { Rule, RuleContext } from "./types.ts";
-
-export type ShareKind = "device" | "ip" | "subnet";
-
-/** One of the event's shareable values and the accounts of other isolation groups that used it in the window. */
-export interface SharedValue {
-  kind: ShareKind;
-  value: string;
-  /** when this account first used the value (this event, if never before) */
-  firstSeen: number;
-  peers: PeerUse[];
-}
-
-/** At most this many peers are named per value and event; a value shared wider is a cluster, not a pair. */
-export const MAX_PEERS = 20;
+import { MAX_PEERS, type Rule, type RuleContext, type ShareKind } from "./types.ts";
 
 function sharedRule(id: string, kind: ShareKind, severity: Severity, noun: string): Rule {
   return {

@@ -1,5 +1,5 @@
 import { haversineKm } from "../geo-distance.ts";
-import { finding, type HistoryPoint, publicNet, type Rule } from "./types.ts";
+import { finding, publicNet, type Rule } from "./types.ts";
 
 const MIN_DISTANCE_KM = 100;
 /** geoip accuracy radii can be 1000 km for country-level hits; count at most this much of each as slack. */
@@ -21,13 +21,7 @@ export const impossibleTravel: Rule = {
     const net = publicNet(ctx);
     if (!net || net.lat === null || net.lon === null) return [];
     const t = ctx.event.occurredAt;
-    let before: HistoryPoint | null = null;
-    let after: HistoryPoint | null = null;
-    for (const p of ctx.history) {
-      if (p.lat === null || p.lon === null || p.id === ctx.event.id) continue;
-      if (p.occurredAt <= t && (!before || p.occurredAt > before.occurredAt)) before = p;
-      if (p.occurredAt > t && (!after || p.occurredAt < after.occurredAt)) after = p;
-    }
+    const { before, after } = ctx.history.nearest(t, (p) => p.lat !== null && p.lon !== null, ctx.event.id);
     for (const other of [before, after]) {
       if (!other) continue;
       const raw = haversineKm(net.lat, net.lon, other.lat!, other.lon!);

@@ -6,7 +6,10 @@ const WINDOW = 10 * 60_000;
 
 /** The most login attempts of the account in any 10-minute window that holds `t`, counting one at `t`. */
 export function loginsAround(ctx: Pick<RuleContext, "history" | "event">, t: number): number {
-  const times = ctx.history.filter((p) => p.login && p.id !== ctx.event.id).map((p) => p.occurredAt);
+  const times = ctx.history
+    .around(t, WINDOW)
+    .filter((p) => p.login && p.id !== ctx.event.id)
+    .map((p) => p.occurredAt);
   times.push(t);
   return mostInWindowAround(times, t, WINDOW);
 }
@@ -21,9 +24,9 @@ export const retryStorm: Rule = {
     if (!isLogin) return [];
     const n = loginsAround(ctx, ctx.event.occurredAt);
     if (n < ctx.settings.retryLimit) return [];
-    const failed = ctx.history.filter(
-      (p) => p.login && p.failed && Math.abs(p.occurredAt - ctx.event.occurredAt) <= WINDOW,
-    ).length;
+    const failed = ctx.history
+      .around(ctx.event.occurredAt, WINDOW)
+      .filter((p) => p.login && p.failed && p.id !== ctx.event.id).length;
     return [
       finding(
         this,

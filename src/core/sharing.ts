@@ -1,7 +1,6 @@
-import type { PeerUse } from "../store/associations.ts";
 import { subnetOf } from "./cidr.ts";
 import type { EnrichedEvent, Settings } from "./model.ts";
-import type { SharedValue, ShareKind } from "./rules/index.ts";
+import type { PeerUse, SharedValue, ShareKind } from "./rules/types.ts";
 
 const DAY = 86_400_000;
 
@@ -45,10 +44,15 @@ export class SharingIndex {
   }
 
   /** The event's shareable values with the accounts of other groups that used them within the sharing window. */
-  shared(accountId: string, group: string | null, event: EnrichedEvent, settings: Settings): SharedValue[] {
-    const t = event.occurredAt;
+  shared(
+    accountId: string,
+    group: string | null,
+    t: number,
+    shareable: ShareableValue[],
+    settings: Settings,
+  ): SharedValue[] {
     const window = settings.shareDays * DAY;
-    return shareableValues(event, settings).map(({ kind, indexKind, value }) => {
+    return shareable.map(({ kind, indexKind, value }) => {
       const users = this.byValue(indexKind, value);
       const peers = [...users.values()]
         .filter((u) => u.accountId !== accountId && !mayShare(group, u.group))
@@ -59,9 +63,9 @@ export class SharingIndex {
     });
   }
 
-  observe(accountId: string, group: string | null, event: EnrichedEvent, settings: Settings): void {
+  observe(accountId: string, group: string | null, event: EnrichedEvent, shareable: ShareableValue[]): void {
     const t = event.occurredAt;
-    for (const { indexKind, value } of shareableValues(event, settings)) {
+    for (const { indexKind, value } of shareable) {
       const users = this.byValue(indexKind, value);
       const use = users.get(accountId);
       if (!use) {

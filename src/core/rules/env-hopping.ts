@@ -15,7 +15,8 @@ export const envHopping: Rule = {
     if (!net) return [];
     const t = ctx.event.occurredAt;
     const points = ctx.history
-      .filter((p) => p.ip !== null && p.id !== ctx.event.id && Math.abs(p.occurredAt - t) <= HOUR)
+      .around(t, HOUR)
+      .filter((p) => p.ip !== null && p.id !== ctx.event.id)
       .map((p) => ({ at: p.occurredAt, values: [p.ip, p.asn === null ? null : String(p.asn)] }));
     points.push({ at: t, values: [net.ip, net.asn === null ? null : String(net.asn)] });
     const hit = firstWindowReaching(points, t, HOUR, [MAX_IPS, MAX_ASNS]);

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Env } from "../env.ts";
 import { SENSITIVE_OPERATIONS, SEVERITIES, type Settings } from "./model.ts";
 
 /** What an admin may override per workspace; everything else comes from the environment. */
@@ -32,7 +31,16 @@ export const WorkspaceSettingsSchema = z
   .strict();
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettingsSchema>;
 
-export function resolveSettings(env: Env, stored: unknown): Settings {
+/** The server-wide defaults (from the environment) a workspace may override. */
+export interface SettingsDefaults {
+  TETHER_LEARNING_EVENTS: number;
+  TETHER_LEARNING_HOURS: number;
+  TETHER_MAX_KMH: number;
+  TETHER_SHARE_DAYS: number;
+  TETHER_RETRY_LIMIT: number;
+}
+
+export function resolveSettings(env: SettingsDefaults, stored: unknown): Settings {
   const parsed = WorkspaceSettingsSchema.safeParse(stored ?? {});
   const ws: WorkspaceSettings = parsed.success ? parsed.data : {};
   return {

@@ -1,6 +1,30 @@
-import type { Pin } from "../../db/schema/accounts.ts";
-import type { BaselineKind } from "./baseline.ts";
 import type { NetInfo, UaInfo } from "./enrich/types.ts";
+
+/** An admin's pin: any deviation from it is a violation from the first event on. */
+export interface Pin {
+  cidrs?: string[];
+  asns?: number[];
+  countries?: string[];
+  regions?: string[];
+  timezones?: string[];
+  locales?: string[];
+  device_ids?: string[];
+}
+
+export const BASELINE_KINDS = [
+  "ip",
+  "subnet",
+  "asn",
+  "country",
+  "region",
+  "device",
+  "ua",
+  "browser",
+  "os",
+  "timezone",
+  "locale",
+] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
 
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -100,4 +124,54 @@ export interface IncidentState {
   startedAt: number;
   endedAt: number | null;
   title: string;
+}
+
+/** An event as the API accepts it (the HTTP schema's output has this shape). */
+export interface EventInput {
+  id: string;
+  type: EventType;
+  occurred_at: string;
+  account?: { platform: string; ref: string } | undefined;
+  operator?: string | undefined;
+  operation?: string | undefined;
+  result?:
+    | {
+        status: "ok" | "error";
+        code?: string | undefined;
+        http_status?: number | undefined;
+        message?: string | undefined;
+      }
+    | undefined;
+  env?:
+    | {
+        ip?: string | undefined;
+        device_id?: string | undefined;
+        user_agent?: string | undefined;
+        timezone?: string | undefined;
+        locale?: string | undefined;
+        profile?: string | undefined;
+      }
+    | undefined;
+  attributes?: Record<string, unknown> | undefined;
+}
+
+/** Who acts, as the audit log names them. */
+export interface Actor {
+  tokenId: string | null;
+  name: string;
+}
+
+/** Who reports: an agent of one environment, or a user token of the workspace. */
+export interface Caller extends Actor {
+  workspaceId: string;
+  /** set when an agent token reports: the environment it belongs to */
+  environmentId: string | null;
+}
+
+/** The answer for one event: what the API returns and what is stored with it. */
+export interface EventVerdict {
+  id: string;
+  account_id: string | null;
+  risk: number;
+  findings: Array<{ rule: string; severity: Severity; message: string }>;
 }

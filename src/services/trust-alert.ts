@@ -1,12 +1,11 @@
-import type { Pin } from "../../db/schema/accounts.ts";
+import { alertIdentity } from "../core/alerts.ts";
+import { parseIp } from "../core/enrich/ip.ts";
+import type { Actor, Pin } from "../core/model.ts";
 import { ApiError } from "../errors.ts";
 import { acceptBaselineValues, getAccount, updateAccount } from "../store/accounts.ts";
 import { type AlertRow, addAllowance } from "../store/alerts.ts";
-import type { Actor } from "../store/audit.ts";
-import type { Db } from "../store/db.ts";
 import { bindAccount, getEnvironment } from "../store/environments.ts";
-import { alertIdentity } from "./alerts.ts";
-import { parseIp } from "./enrich/ip.ts";
+import type { ServiceContext } from "./context.ts";
 
 export type TrustAction =
   | { kind: "baseline"; account_id: string; values: Array<[string, string]> }
@@ -29,13 +28,15 @@ const PIN_DIMENSIONS = [
  * Accepts what an alert is about, so the same cause alerts no more: a baseline value becomes normal, a pin
  * widens, an environment is bound, or (for patterns such as travel) the exact rule/accounts/key is allowed.
  */
-export async function applyTrust(
-  db: Db,
-  workspaceId: string,
-  alert: AlertRow,
-  actor: Actor & { admin: boolean },
-  now: Date,
-): Promise<TrustAction> {
+export async function trustAlert({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: { workspaceId: string; alert: AlertRow; actor: Actor & { admin: boolean }; now: Date };
+}): Promise<TrustAction> {
+  const { db } = ctx;
+  const { workspaceId, alert, actor, now } = input;
   const accountId = alert.accountIds[0]!;
   const baselineValues = alert.evidence.baseline_values as Array<[string, string]> | undefined;
   if (baselineValues && baselineValues.length > 0 && alert.accountIds.length === 1) {

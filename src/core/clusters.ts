@@ -1,4 +1,18 @@
-import type { LinkRow } from "../store/associations.ts";
+/** A cross-group use of one value by two accounts, with whether a person allowed it. */
+export interface LinkRow {
+  kind: "device" | "ip" | "subnet";
+  value: string;
+  accountA: string;
+  accountB: string;
+  groupA: string | null;
+  groupB: string | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  count: number;
+  firstEventId: string;
+  lastEventId: string;
+  allowed: boolean;
+}
 
 export interface Cluster {
   account_ids: string[];

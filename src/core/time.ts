@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+
 // One formatter per zone: building an Intl.DateTimeFormat costs far more than formatting with it. Zone names
 // come from client telemetry, so the cache is bounded and evicts its oldest entry.
 const MAX_CACHED_ZONES = 1000;
@@ -33,6 +35,27 @@ const OFFSET = /^GMT(?:([+-])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
  * zone or an invalid date.
  */
 export function utcOffsetMinutes(tz: string, at: Date): number {
+  const t = at.getTime();
+  if (Number.isNaN(t)) return offsetNow(tz, at);
+  const start = Math.floor(t / SLICE_MS) * SLICE_MS;
+  const key = `${tz}\u0000${start}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    // Zone transitions fall on quarter hours: a slice with one offset at both ends has it throughout. Any
+    // other slice (historic local mean time) is computed exactly for each instant and not cached.
+    const first = offsetNow(tz, new Date(start));
+    if (first !== offsetNow(tz, new Date(start + SLICE_MS - 1))) return offsetNow(tz, at);
+    offset = first;
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+/** Offsets by (zone, quarter hour): every event of a batch asks, and formatting through Intl is slow. */
+const SLICE_MS = 15 * 60_000;
+const offsets = new LRUCache<string, number>({ max: 20_000 });
+
+function offsetNow(tz: string, at: Date): number {
   const name = offsetFormatter(tz)
     .formatToParts(at)
     .find((p) => p.type === "timeZoneName")?.value;

@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Prometheus metrics of one app; labels never carry account ids or other unbounded values. */
+export function createMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    httpRequests: new Histogram({
+      name: "tether_http_request_duration_seconds",
+      help: "HTTP request latency by route and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    eventsAccepted: new Counter({
+      name: "tether_events_accepted_total",
+      help: "Events stored",
+      registers: [registry],
+    }),
+    eventsDuplicate: new Counter({
+      name: "tether_events_duplicate_total",
+      help: "Events answered from a previous delivery (idempotent retries)",
+      registers: [registry],
+    }),
+    findings: new Counter({
+      name: "tether_findings_total",
+      help: "Rule findings by rule",
+      labelNames: ["rule"],
+      registers: [registry],
+    }),
+    ruleErrors: new Counter({
+      name: "tether_rule_errors_total",
+      help: "Rule evaluations that threw; the rule was skipped for that event",
+      labelNames: ["rule"],
+      registers: [registry],
+    }),
+    ingestBatchEvents: new Histogram({
+      name: "tether_ingest_batch_events",
+      help: "Events per ingest transaction (the requests coalesced into one group commit)",
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    ingestBatchRequests: new Histogram({
+      name: "tether_ingest_batch_requests",
+      help: "Requests per ingest transaction",
+      buckets: [1, 2, 5, 10, 25, 50, 100],
+      registers: [registry],
+    }),
+    ingestQueueEvents: new Gauge({
+      name: "tether_ingest_queue_events",
+      help: "Events waiting for the next ingest transaction",
+      registers: [registry],
+    }),
+    ingestRejected: new Counter({
+      name: "tether_ingest_rejected_total",
+      help: "Ingest requests answered 503 because the queue was full",
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
