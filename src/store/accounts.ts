@@ -1,8 +1,8 @@
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from "drizzle-orm";
 import { accounts, environmentAccounts, type Pin } from "../../db/schema/accounts.ts";
-import { baselineValues, events } from "../../db/schema/telemetry.ts";
+import { baselineValues, events, ipSubnetSql, userAgents } from "../../db/schema/telemetry.ts";
 import { newId } from "../ids.ts";
-import { type Db, rows } from "./db.ts";
+import type { Db } from "./db.ts";
 import { epochMs } from "./sql.ts";
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -154,7 +154,14 @@ export interface EventCursor {
   id: string;
 }
 
-/** An account's events, newest first by occurred_at, keyset-paginated on (occurred_at, id). */
+/** The stored columns of an event a reader sees: the user agent's dictionary id and raw findings are read resolved. */
+const { uaId: _uaId, findings: _findings, ...eventColumns } = getTableColumns(events);
+
+/**
+ * An account's events, newest first by occurred_at, keyset-paginated on (occurred_at, id), with what migration
+ * 0005 stopped storing resolved in SQL: the user agent from its dictionary, the subnet from the ip, findings
+ * `[]` when NULL. The ASN organisation and the IP's timezone come from the enricher (src/http/accounts).
+ */
 export async function accountEvents(
   db: Db,
   workspaceId: string,
@@ -162,9 +169,16 @@ export async function accountEvents(
   limit: number,
   before: EventCursor | null,
 ) {
-  const list = await db
-    .select({ row: events, at: sql<number>`${epochMs(sql`${events.occurredAt}`)}` })
+  return db
+    .select({
+      ...eventColumns,
+      subnet: sql<string | null>`${sql.raw(ipSubnetSql('"events"."ip"'))}`,
+      userAgent: userAgents.value,
+      findings: sql<unknown>`coalesce(${events.findings}, '[]'::jsonb)`.mapWith(events.findings),
+      at: sql<number>`${epochMs(sql`${events.occurredAt}`)}`.mapWith(Number),
+    })
     .from(events)
+    .leftJoin(userAgents, eq(userAgents.id, events.uaId))
     .where(
       and(
         eq(events.workspaceId, workspaceId),
@@ -179,5 +193,4 @@ export async function accountEvents(
     )
     .orderBy(desc(events.occurredAt), desc(events.id))
     .limit(limit + 1);
-  return list.map((r) => ({ ...r.row, at: Number(r.at) }));
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { incidents, overrides, preflights } from "../../db/schema/incidents.ts";
-import { PLATFORM_FAILURES } from "../domain/model.ts";
+import { ipSubnetSql } from "../../db/schema/telemetry.ts";
+import { PLATFORM_FAILURES } from "../core/model.ts";
 import { newId } from "../ids.ts";
 import { type Db, rows } from "./db.ts";
 import { epochMs, iso, jsonParam } from "./sql.ts";
@@ -168,7 +169,7 @@ export async function failureStats(
   }>(
     db,
     sql`select w.platform, count(distinct e.account_id)::int as failing,
-        count(distinct coalesce('AS' || e.asn, e.subnet, e.ip))::int as networks,
+        count(distinct coalesce('AS' || e.asn, ${sql.raw(ipSubnetSql("e.ip"))}, e.ip))::int as networks,
         (select count(*) from accounts x where x.workspace_id = ${workspaceId} and x.platform = w.platform
           and x.last_event_at >= ${iso(activeSince)}::timestamptz)::int as active,
         ${epochMs("min(e.occurred_at)")} as first_ms, ${epochMs("max(e.occurred_at)")} as last_ms,

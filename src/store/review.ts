@@ -1,13 +1,22 @@
 import { type SQL, sql } from "drizzle-orm";
-import { PLATFORM_FAILURES } from "../domain/model.ts";
+import { ipSubnetSql } from "../../db/schema/telemetry.ts";
+import { PLATFORM_FAILURES } from "../core/model.ts";
+import type {
+  FailureCodes,
+  NetworkUse,
+  OperationCount,
+  ReviewAlert,
+  ReviewOverride,
+  ReviewPreflight,
+  SensitiveEvent,
+  Span,
+  SuccessCount,
+} from "../core/review.ts";
 import { type Db, rows } from "./db.ts";
 import { epochMs, iso, jsonParam } from "./sql.ts";
 
 /** Result codes that point at the account rather than the platform. */
 export const ACCOUNT_FAILURES = ["auth_failed", "captcha", "risk_control", "rate_limited"] as const;
-
-export const REVIEW_CATEGORIES = ["logins", "publishing", "syncs"] as const;
-export type ReviewCategory = (typeof REVIEW_CATEGORIES)[number];
 
 /** The incident rules whose alerts belong in a review even when raised outside the incident's own id. */
 export const INCIDENT_RULES = [
@@ -15,11 +24,6 @@ export const INCIDENT_RULES = [
   "retry_storm",
   "sensitive_op_during_incident",
 ] as const;
-
-export interface Span {
-  from: number;
-  to: number;
-}
 
 /** What the review reads about: one platform (optionally one region) during the incident, in epoch ms. */
 export interface ReviewScope extends Span {
@@ -40,14 +44,6 @@ const inRegion = (alias: string, region: string | null): SQL =>
 const scoped = (alias: string, account: string, workspaceId: string, scope: ReviewScope): SQL =>
   sql`${sql.raw(`${alias}.workspace_id`)} = ${workspaceId} and ${sql.raw(`${account}.platform`)} = ${scope.platform}
     and ${between(`${alias}.occurred_at`, scope)} and ${inRegion(alias, scope.region)}`;
-
-export interface SuccessCount {
-  platform: string;
-  category: ReviewCategory;
-  phase: "before" | "during" | "after";
-  ok: number;
-  total: number;
-}
 
 /**
  * Ok and total events per platform, category and phase. `before` is [from, during.from), `during` is
@@ -80,18 +76,6 @@ export async function reviewSuccessCounts(
       order by a.platform, x.category, x.phase`,
   );
   return result.map((r) => ({ ...r, ok: Number(r.ok), total: Number(r.total) }));
-}
-
-export interface SensitiveEvent {
-  eventId: string;
-  accountId: string;
-  platform: string;
-  ref: string;
-  operator: string | null;
-  operation: string;
-  at: number;
-  ip: string | null;
-  asn: number | null;
 }
 
 /** Events of the scope whose operation is one of the workspace's sensitive operations, oldest first. */
@@ -134,12 +118,6 @@ export async function reviewSensitiveEvents(
   }));
 }
 
-export interface OperationCount {
-  operation: string;
-  count: number;
-  accounts: number;
-}
-
 /** How often each operation ran in the scope and on how many accounts, most frequent first. */
 export async function reviewOperationCounts(
   db: Db,
@@ -159,14 +137,6 @@ export async function reviewOperationCounts(
     count: Number(r.count),
     accounts: Number(r.accounts),
   }));
-}
-
-export interface FailureCodes {
-  /** accounts of the platform with any event in the scope */
-  activeAccounts: number;
-  codes: Array<{ side: "platform" | "account"; code: string; count: number }>;
-  /** per side: how many accounts failed and from how many networks (ASN, else /24, else IP) */
-  sides: Partial<Record<"platform" | "account", { count: number; accounts: number; networks: number }>>;
 }
 
 /** Failed events of the scope split into platform-side and account-side codes, with per-side totals. */
@@ -189,7 +159,7 @@ export async function reviewFailureCodes(
         (select count(distinct e2.account_id) from events e2
           join accounts a2 on a2.id = e2.account_id and a2.workspace_id = ${workspaceId}
           where ${scoped("e2", "a2", workspaceId, scope)})::int as active_accounts
-      from (select e.account_id, e.result_code as code, coalesce('AS' || e.asn, e.subnet, e.ip) as network,
+      from (select e.account_id, e.result_code as code, coalesce('AS' || e.asn, ${sql.raw(ipSubnetSql("e.ip"))}, e.ip) as network,
           case when e.result_code in (select jsonb_array_elements_text(${jsonParam(PLATFORM_FAILURES)}))
             then 'platform' else 'account' end as side
         from events e join accounts a on a.id = e.account_id and a.workspace_id = ${workspaceId}
@@ -208,24 +178,6 @@ export async function reviewFailureCodes(
     }
   }
   return out;
-}
-
-export interface ReviewAlert {
-  id: string;
-  rule: string;
-  severity: string;
-  status: string;
-  verdict: string | null;
-  note: string | null;
-  summary: string;
-  accountIds: string[];
-  accounts: Array<{ id: string; platform: string; ref: string }>;
-  incidentId: string | null;
-  count: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  /** as the rule recorded it, else the operator of the event that raised the alert */
-  operator: string | null;
 }
 
 /**
@@ -287,19 +239,6 @@ export async function reviewAlerts(
   }));
 }
 
-export interface ReviewPreflight {
-  id: string;
-  decision: "allow" | "warn" | "deny";
-  reasons: Array<{ rule: string; severity: string; message: string }>;
-  operation: string;
-  operator: string | null;
-  accountId: string | null;
-  platform: string;
-  ref: string;
-  at: number;
-  overrideId: string | null;
-}
-
 /** Preflight questions asked for the platform's accounts in the window, oldest first. */
 export async function reviewPreflights(
   db: Db,
@@ -337,19 +276,6 @@ export async function reviewPreflights(
     at: Number(r.at_ms),
     overrideId: r.override_id,
   }));
-}
-
-export interface ReviewOverride {
-  id: string;
-  accountId: string;
-  platform: string;
-  ref: string;
-  operation: string;
-  reason: string;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number;
-  revokedAt: number | null;
 }
 
 /** Break-glass overrides granted in the window to the platform's accounts, oldest first. */
@@ -390,22 +316,6 @@ export async function reviewOverrides(
     expiresAt: Number(r.expires_ms),
     revokedAt: r.revoked_ms === null ? null : Number(r.revoked_ms),
   }));
-}
-
-export interface NetworkUse {
-  accountId: string;
-  platform: string;
-  ref: string;
-  operator: string | null;
-  ip: string;
-  asn: number | null;
-  /** the first event from this IP (and ASN) in the window */
-  firstAt: number;
-  events: number;
-  /** the account had accepted IPs before the incident began: only then can it switch away from them */
-  hasBaseline: boolean;
-  ipKnown: boolean;
-  asnKnown: boolean;
 }
 
 /**
