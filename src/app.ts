@@ -12,12 +12,15 @@ import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter } from "./http/events/routes.ts";
 import { incidentsRouter } from "./http/incidents/routes.ts";
-import { authenticate } from "./http/middleware/auth.ts";
+import { AuthCache, authenticate } from "./http/middleware/auth.ts";
 import { newRouter } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
 import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
 import { tokensRouter } from "./http/tokens/routes.ts";
+import type { IngestOptions } from "./services/context.ts";
+import { createIngest, type Ingest, populationShard } from "./services/ingest-events.ts";
+import type { PipelineLimits } from "./services/ingest-pipeline.ts";
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: "bad_request",
@@ -31,8 +34,31 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   503: "unavailable",
 };
 
+/** The ingest pipeline of one app, configured from its environment. */
+export function createIngestFor(
+  deps: Omit<AppDeps, "ingest" | "authCache">,
+  overrides: Partial<IngestOptions & PipelineLimits> = {},
+): Ingest {
+  return createIngest(
+    { ...deps, db: deps.database.db, runner: deps.database.runner },
+    {
+      baselineDays: deps.env.TETHER_BASELINE_DAYS,
+      historyPerAccount: 2_000,
+      shard: populationShard(),
+      maxGroupEvents: 1_000,
+      maxQueuedEvents: deps.env.TETHER_INGEST_QUEUE_EVENTS,
+      ...overrides,
+    },
+  );
+}
+
 /** Builds the HTTP app from its dependencies; nothing here opens, listens or reads at import time. */
-export function createApp(deps: AppDeps) {
+export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { ingest?: Ingest }) {
+  const deps: AppDeps = {
+    ...given,
+    ingest: given.ingest ?? createIngestFor(given),
+    authCache: new AuthCache(given.env.TETHER_AUTH_CACHE_MS),
+  };
   const app = newRouter();
 
   app.use("*", async (c, next) => {
@@ -85,7 +111,7 @@ export function createApp(deps: AppDeps) {
       title: "tether API",
       version: "1",
       description:
-        "Isolation and consistency monitor for store-account matrices. Contract: shared/CONTRACT.md (v1).",
+        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents.",
     },
   });
   app.get("/docs", (c) => c.html(docsPage()));
@@ -105,7 +131,13 @@ export function createApp(deps: AppDeps) {
         err.status === 415 ? "Content-Type must be application/json" : err.message || "bad request";
       apiError = new ApiError(code, message);
     } else {
-      deps.logger.error({ err, requestId }, "unhandled error");
+      // Database errors carry the statement's parameters (events, tokens' hashes): log what identifies the
+      // failure, never the data.
+      const e = err as Error & { code?: string };
+      deps.logger.error(
+        { err: { name: e.name, message: e.message, code: e.code, stack: e.stack }, requestId },
+        "unhandled error",
+      );
       apiError = new ApiError("internal", "internal error; the request id identifies it in the server log");
     }
     return c.json(envelope(apiError, requestId), apiError.status);

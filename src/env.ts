@@ -3,7 +3,7 @@ import { z } from "zod";
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** Every piece of configuration, validated once at start. A bad value stops start-up with a clear message. */
-export const EnvSchema = z.object({
+const EnvObject = z.object({
   PORT: int(8787, 0, 65535),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z
@@ -24,6 +24,16 @@ export const EnvSchema = z.object({
   TETHER_RETRY_LIMIT: int(5, 2, 1000),
   /** events older than this are refused: a wrong clock must not rewrite an account's history */
   TETHER_MAX_EVENT_AGE_DAYS: int(90, 1, 3650),
+  /** a baseline value not seen for this many days leaves the baseline */
+  TETHER_BASELINE_DAYS: int(90, 1, 3650),
+  /** events older than this are dropped, a whole weekly partition at a time; aggregates stay */
+  TETHER_RETENTION_DAYS: int(180, 1, 3650),
+  /** events waiting for the ingest pipeline at most; past that, ingest answers 503 with Retry-After */
+  TETHER_INGEST_QUEUE_EVENTS: int(10_000, 1_000, 1_000_000),
+  /** server processes sharing the port (PostgreSQL only; PGlite is one process); default: one per core */
+  TETHER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** how long a process may reuse a token it has read (0: never); a revocation elsewhere takes this long */
+  TETHER_AUTH_CACHE_MS: int(2_000, 0, 60_000),
   TETHER_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   TETHER_TRUST_PROXY: z
     .enum(["true", "false", "1", "0"])
@@ -32,13 +42,31 @@ export const EnvSchema = z.object({
   TETHER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+/** Thresholds that only make sense together. */
+export const EnvSchema = EnvObject.superRefine((env, issue) => {
+  if (env.TETHER_RETENTION_DAYS < env.TETHER_MAX_EVENT_AGE_DAYS) {
+    issue.addIssue({
+      code: "custom",
+      path: ["TETHER_RETENTION_DAYS"],
+      message: `must be at least TETHER_MAX_EVENT_AGE_DAYS (${env.TETHER_MAX_EVENT_AGE_DAYS}): accepted events must have a partition to land in`,
+    });
+  }
+  if (env.TETHER_BASELINE_DAYS < env.TETHER_SHARE_DAYS) {
+    issue.addIssue({
+      code: "custom",
+      path: ["TETHER_BASELINE_DAYS"],
+      message: `must be at least TETHER_SHARE_DAYS (${env.TETHER_SHARE_DAYS}): the baselines are the sharing index`,
+    });
+  }
+});
+
 export type Env = z.infer<typeof EnvSchema>;
 
 export class ConfigError extends Error {}
 
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   const picked: Record<string, string | undefined> = {};
-  for (const key of Object.keys(EnvSchema.shape)) {
+  for (const key of Object.keys(EnvObject.shape)) {
     const value = source[key];
     if (value !== undefined && value !== "") picked[key] = value;
   }

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { Socket, type SocketConstructorOpts } from "node:net";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger, SQL } from "drizzle-orm";
@@ -9,6 +10,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import * as schema from "../../db/schema/index.ts";
+import { pgliteRunner, postgresRunner, type Runner, type RunnerObserver } from "./runner.ts";
 
 export type Schema = typeof schema;
 /** A database or a transaction: every query function takes one of these first. */
@@ -16,6 +18,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface Database {
   db: Db;
+  /** the hot path's prepared, pipelined statements on the same database */
+  runner: Runner;
   kind: "pglite" | "postgres";
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -31,15 +35,57 @@ export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export interface OpenOptions {
-  /** sees every statement drizzle sends (tests count round trips with it) */
+  /** sees every statement drizzle sends */
   logger?: Logger;
+  /** sees every round trip of the hot path (tests count them) */
+  observer?: RunnerObserver;
+  /** sees each PostgreSQL connection's socket once connected (tests count what crosses the wire) */
+  onSocket?: (socket: Socket) => void;
+}
+
+/**
+ * postgres.js pipelines queries on a connection only while its socket accepts writes without backpressure;
+ * past Node's default 16 KiB high-water mark it sends the rest of a pipeline one query per round trip. An
+ * ingest pipeline carries up to ~1 MiB of JSON, so its sockets get a high-water mark above that.
+ */
+const PIPELINE_WRITE_BUFFER = 16 * 1024 * 1024;
+
+function pipelineSocket(
+  options: { host: string[]; port: number[]; path?: string | false },
+  onSocket?: (socket: Socket) => void,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    // net.Socket passes stream options through to its Duplex; its type omits them.
+    const socket = new Socket({ writableHighWaterMark: PIPELINE_WRITE_BUFFER } as SocketConstructorOpts);
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      onSocket?.(socket);
+      resolve(socket);
+    });
+    if (options.path) socket.connect(options.path);
+    else socket.connect(options.port[0] ?? 5432, options.host[0] ?? "localhost");
+  });
 }
 
 export function openPostgres(url: string, options: OpenOptions & { max?: number } = {}): Database {
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} });
+  // prepare: the hot path's statements are prepared once per connection (drizzle's own stay unnamed).
+  const tls = /[?&]ssl(mode)?=/.test(url);
+  const client = postgres(url, {
+    max: options.max ?? 10,
+    prepare: true,
+    onnotice: () => {},
+    // TLS connections keep the driver's own socket (it wraps it itself).
+    ...(tls
+      ? {}
+      : {
+          socket: ((o: Parameters<typeof pipelineSocket>[0]) => pipelineSocket(o, options.onSocket)) as never,
+        }),
+  });
   const db = drizzlePostgres(client, { schema, logger: options.logger }) as unknown as Db;
   return {
     db,
+    runner: postgresRunner(client, options.observer),
     kind: "postgres",
     async migrate() {
       // Several servers may start at once against one database: one migrates, the others wait. A
@@ -65,6 +111,7 @@ export async function openPglite(
   const db = drizzlePglite(client, { schema, logger: options.logger }) as unknown as Db;
   return {
     db,
+    runner: pgliteRunner(client, options.observer),
     kind: "pglite",
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
     close: () => client.close(),

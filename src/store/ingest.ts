@@ -1,438 +1,677 @@
-import { sql } from "drizzle-orm";
-import type { Pin } from "../../db/schema/accounts.ts";
-import type { BaselineEntry, BaselineKind } from "../domain/baseline.ts";
-import type { Severity } from "../domain/model.ts";
-import type { HistoryPoint } from "../domain/rules/types.ts";
-import { type Db, rows } from "./db.ts";
-import { epochMs, iso, jsonParam, SEVERITY_ARRAY } from "./sql.ts";
+import { ipSubnetSql } from "../../db/schema/telemetry.ts";
+import type { Baseline } from "../core/baseline.ts";
+import type { BaselineKind, IncidentState, Pin, Severity } from "../core/model.ts";
+import type { HistoryPoint, PeerUse } from "../core/rules/types.ts";
+import type { LockedAccount, WriteSet } from "../core/write-set.ts";
+import { newId } from "../ids.ts";
+import type { Row, Statement } from "./runner.ts";
 
 /**
- * The ingest hot path, set-wise: every function here is one statement for a whole batch, whatever its
- * size, so a batch costs a fixed number of round trips.
+ * The ingest hot path as prepared statements: every statement takes a whole set as one jsonb parameter, so
+ * its text never changes, it is prepared once per connection, and a batch costs the same number of round
+ * trips whatever its size or the number of requests and workspaces in it. Nothing here talks to the database;
+ * the service sends these statements in pipelines (src/store/runner.ts).
  */
 
-export interface LockedAccount {
-  id: string;
-  platform: string;
-  ref: string;
-  group: string | null;
-  pin: Pin | null;
-  state: "learning" | "established";
-  eventCount: number;
-  firstEventAt: number | null;
-  inserted: boolean;
-}
+const json = (value: unknown) => JSON.stringify(value);
+const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+const iso = (t: number | Date) => new Date(t).toISOString();
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-/** Registers unknown accounts and locks every account of the batch until commit, in a fixed order. */
-export async function upsertAndLockAccounts(
-  db: Db,
-  workspaceId: string,
-  wanted: Array<{ id: string; platform: string; ref: string }>,
-  now: Date,
-): Promise<LockedAccount[]> {
-  if (wanted.length === 0) return [];
-  const result = await rows<{
-    id: string;
-    platform: string;
-    ref: string;
-    group: string | null;
-    pin: Pin | null;
-    state: "learning" | "established";
-    event_count: number;
-    first_event_ms: number | null;
-    inserted: boolean;
-  }>(
-    db,
-    sql`insert into accounts (id, workspace_id, platform, ref, state, event_count, created_at, updated_at)
-      select x.id, ${workspaceId}, x.platform, x.ref, 'learning', 0, ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
-      from jsonb_to_recordset(${jsonParam(wanted)}) as x(id text, platform text, ref text)
-      order by x.platform, x.ref
-      on conflict (workspace_id, platform, ref) do update set updated_at = accounts.updated_at
-      returning id, platform, ref, isolation_group as "group", pin, state, event_count,
-        ${epochMs("first_event_at")} as first_event_ms, (xmax = 0) as inserted`,
-  );
-  return result.map((r) => ({
-    id: r.id,
-    platform: r.platform,
-    ref: r.ref,
-    group: r.group,
-    pin: r.pin,
-    state: r.state,
-    eventCount: Number(r.event_count),
-    firstEventAt: r.first_event_ms === null ? null : Number(r.first_event_ms),
-    inserted: r.inserted === true,
-  }));
-}
+/** Rows of every set travel as jsonb and are unpacked with jsonb_to_recordset. */
+const ACCOUNTS = `jsonb_to_recordset($1::jsonb) as x(w text, p text, r text)`;
+const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x.p and a.ref = x.r`;
+
+// ——— claim: locks and the stored duplicates ———
 
 /**
- * Transaction-scoped advisory locks on arbitrary keys, taken in one statement in a fixed (hash) order so
- * concurrent batches cannot deadlock on them. Used for what row locks cannot cover: event ids not stored yet
- * (idempotency across concurrent retries) and shared values (two accounts starting to share a device at once).
+ * Transaction-scoped advisory locks on arbitrary keys, in one statement and a fixed (hash) order so
+ * concurrent batches cannot deadlock on them: event ids not stored yet (idempotency across concurrent
+ * retries), shared values (two accounts starting to share a device at once), platforms whose failures may
+ * open an incident.
  */
-export async function lockKeys(db: Db, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await db.execute(sql`select count(pg_advisory_xact_lock(h)) from (
-      select distinct hashtextextended(k, 0) as h from jsonb_array_elements_text(${jsonParam(keys)}) as k order by h
-    ) s`);
-}
+export const lockKeys = (keys: string[]): Statement => ({
+  name: "lock_keys",
+  text: `select count(pg_advisory_xact_lock(h))::int as n from (
+      select distinct hashtextextended(k, 0) as h from jsonb_array_elements_text($1::jsonb) as k order by h) s`,
+  params: [json(keys)],
+});
 
 export interface StoredVerdict {
+  workspaceId: string;
   id: string;
   accountId: string | null;
   risk: number;
   findings: Array<{ rule: string; severity: Severity; message: string }>;
 }
 
-export async function findStoredEvents(db: Db, workspaceId: string, ids: string[]): Promise<StoredVerdict[]> {
-  if (ids.length === 0) return [];
-  const result = await rows<{
-    id: string;
-    account_id: string | null;
-    risk: number;
-    findings: StoredVerdict["findings"];
-  }>(
-    db,
-    sql`select id, account_id, risk, findings from events
-      where workspace_id = ${workspaceId} and id in (select jsonb_array_elements_text(${jsonParam(ids)}))`,
-  );
-  return result.map((r) => ({
-    id: r.id,
-    accountId: r.account_id,
+export const findStoredEvents = (events: Array<{ w: string; i: string }>): Statement => ({
+  name: "find_stored_events",
+  text: `select e.workspace_id as w, e.id, e.account_id, e.risk, coalesce(e.findings, '[]'::jsonb) as findings
+    from jsonb_to_recordset($1::jsonb) as x(w text, i text)
+    join events e on e.workspace_id = x.w and e.id = x.i`,
+  params: [json(events)],
+});
+
+export const storedVerdicts = (rows: Row[]): StoredVerdict[] =>
+  rows.map((r) => ({
+    workspaceId: r.w as string,
+    id: r.id as string,
+    accountId: r.account_id as string | null,
     risk: Number(r.risk),
-    findings: r.findings,
+    findings: r.findings as StoredVerdict["findings"],
+  }));
+
+// ——— load: accounts (locked) and everything the rules read ———
+
+export interface WantedAccount {
+  id: string;
+  w: string;
+  p: string;
+  r: string;
+}
+
+/** Registers unknown accounts; an account that exists is left untouched (no new row version per batch). */
+export const insertAccounts = (wanted: WantedAccount[], now: Date): Statement => ({
+  name: "insert_accounts",
+  text: `insert into accounts (id, workspace_id, platform, ref, state, event_count, created_at, updated_at)
+    select x.id, x.w, x.p, x.r, 'learning', 0, $2::timestamptz, $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, w text, p text, r text)
+    order by x.w, x.p, x.r
+    on conflict (workspace_id, platform, ref) do nothing
+    returning id`,
+  params: [json(wanted), iso(now)],
+});
+
+/**
+ * Reads the batch's accounts; with `lock`, locks each until commit, in a fixed order (ingest), without it
+ * only reads them (preflight's dry run).
+ */
+export const lockAccounts = (wanted: Array<{ w: string; p: string; r: string }>, lock = true): Statement => ({
+  name: lock ? "lock_accounts" : "read_accounts",
+  text: `select a.id, a.workspace_id, a.platform, a.ref, a.isolation_group as "group", a.pin, a.state, a.event_count,
+      ${ms("a.first_event_at")} as first_event_ms
+    from ${ACCOUNTS} ${JOIN_ACCOUNT}
+    order by a.workspace_id, a.platform, a.ref
+    ${lock ? "for update of a" : ""}`,
+  params: [json(wanted.map(({ w, p, r }) => ({ w, p, r })))],
+});
+
+export function lockedAccounts(rows: Row[], inserted: Set<string>): LockedAccount[] {
+  return rows.map((r) => ({
+    id: r.id as string,
+    workspaceId: r.workspace_id as string,
+    platform: r.platform as string,
+    ref: r.ref as string,
+    group: r.group as string | null,
+    pin: r.pin as Pin | null,
+    state: r.state as LockedAccount["state"],
+    eventCount: Number(r.event_count),
+    firstEventAt: num(r.first_event_ms),
+    inserted: inserted.has(r.id as string),
   }));
 }
 
-export async function boundAccountIds(
-  db: Db,
-  environmentId: string,
-  accountIds: string[],
-): Promise<Set<string>> {
-  if (accountIds.length === 0) return new Set();
-  const result = await rows<{ account_id: string }>(
-    db,
-    sql`select account_id from environment_accounts
-      where environment_id = ${environmentId} and account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))`,
-  );
-  return new Set(result.map((r) => r.account_id));
+/** Which of the reporting environments' (environment, account) pairs are bound. */
+export const loadBindings = (pairs: Array<{ e: string; w: string; p: string; r: string }>): Statement => ({
+  name: "load_bindings",
+  text: `select ea.environment_id as e, ea.account_id as a
+    from jsonb_to_recordset($1::jsonb) as x(e text, w text, p text, r text) ${JOIN_ACCOUNT}
+    join environment_accounts ea on ea.environment_id = x.e and ea.account_id = a.id`,
+  params: [json(pairs)],
+});
+
+/** The accounts' baselines: values seen since `since` (older ones have aged out). */
+export const loadBaselines = (
+  accounts: Array<{ w: string; p: string; r: string }>,
+  since: number,
+): Statement => ({
+  name: "load_baselines",
+  text: `select b.account_id, b.kind, b.value, b.count, ${ms("b.first_seen_at")} as first_ms,
+      ${ms("b.last_seen_at")} as last_ms, b.accepted
+    from ${ACCOUNTS} ${JOIN_ACCOUNT}
+    join baseline_values b on b.account_id = a.id
+    where b.last_seen_at >= $2::timestamptz`,
+  params: [json(accounts), iso(since)],
+});
+
+export function fillBaselines(rows: Row[], baselines: Map<string, Baseline>): void {
+  for (const r of rows) {
+    baselines.get(r.account_id as string)?.load(r.kind as BaselineKind, r.value as string, {
+      count: Number(r.count),
+      firstSeen: Number(r.first_ms),
+      lastSeen: Number(r.last_ms),
+      accepted: r.accepted === true,
+    });
+  }
 }
 
-export interface BaselineRow extends BaselineEntry {
-  accountId: string;
-  kind: BaselineKind;
-  value: string;
-}
+/** Workspace counts of (kind, value) pairs, summed over the writers' shards; value '' is the kind's total. */
+export const loadPopulation = (pairs: Array<{ w: string; k: string; v: string }>): Statement => ({
+  name: "load_population",
+  // LATERAL: one primary-key range read per pair; a JSON set is estimated at 100 rows and would otherwise be
+  // hash-joined against a scan of the workspace's counts.
+  text: `select x.w, x.k, x.v, f.n from jsonb_to_recordset($1::jsonb) as x(w text, k text, v text)
+    cross join lateral (
+      select sum(count)::float8 as n from feature_counts f where f.workspace_id = x.w and f.kind = x.k and f.value = x.v
+    ) f where f.n is not null`,
+  params: [json(pairs)],
+});
 
-export async function loadBaselines(db: Db, accountIds: string[]): Promise<BaselineRow[]> {
-  if (accountIds.length === 0) return [];
-  const result = await rows<{
-    account_id: string;
-    kind: BaselineKind;
-    value: string;
-    count: number;
-    first_ms: number;
-    last_ms: number;
-    accepted: boolean;
-  }>(
-    db,
-    sql`select account_id, kind, value, count, ${epochMs("first_seen_at")} as first_ms, ${epochMs("last_seen_at")} as last_ms, accepted
-      from baseline_values where account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))`,
-  );
-  return result.map((r) => ({
-    accountId: r.account_id,
-    kind: r.kind,
-    value: r.value,
-    count: Number(r.count),
-    firstSeen: Number(r.first_ms),
-    lastSeen: Number(r.last_ms),
-    accepted: r.accepted,
+/** Each account's events in its window, nearest first, at most `perAccount`; `ip` only when public. */
+export const loadHistory = (
+  windows: Array<{ w: string; p: string; r: string; f: string; t: string }>,
+  perAccount: number,
+): Statement => ({
+  name: "load_history",
+  // One index range per account: a busy account must not crowd out the others' history.
+  text: `select a.id as account_id, h.*
+    from jsonb_to_recordset($1::jsonb) as x(w text, p text, r text, f timestamptz, t timestamptz) ${JOIN_ACCOUNT}
+    cross join lateral (
+      select e.id, ${ms("e.occurred_at")} as at, case when e.ip_class = 'public' then e.ip end as ip,
+        (e.type = 'login' or e.operation = 'login') as login, e.result_status = 'error' as failed,
+        e.asn, e.lat, e.lon, e.accuracy_km, e.country, e.region, e.city
+      from events e
+      where e.account_id = a.id and e.occurred_at between x.f and x.t
+      order by e.occurred_at desc limit $2::int
+    ) h`,
+  params: [json(windows), perAccount],
+});
+
+export function historyPoints(rows: Row[]): Array<HistoryPoint & { accountId: string }> {
+  return rows.map((r) => ({
+    accountId: r.account_id as string,
+    id: r.id as string,
+    occurredAt: Number(r.at),
+    ip: r.ip as string | null,
+    login: r.login === true,
+    failed: r.failed === true,
+    asn: num(r.asn),
+    lat: num(r.lat),
+    lon: num(r.lon),
+    accuracyKm: num(r.accuracy_km),
+    country: r.country as string | null,
+    region: r.region as string | null,
+    city: r.city as string | null,
   }));
 }
 
-/** Workspace-wide counts of the given (kind, value) pairs; value '' is the kind's total. */
-export async function loadFeatureCounts(
-  db: Db,
-  workspaceId: string,
-  pairs: Array<{ k: string; v: string }>,
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (pairs.length === 0) return out;
-  const result = await rows<{ kind: string; value: string; count: number }>(
-    db,
-    // LATERAL: one primary-key lookup per pair (see loadPeers).
-    sql`select f.kind, f.value, f.count from jsonb_to_recordset(${jsonParam(pairs)}) as x(k text, v text)
-      cross join lateral (
-        select kind, value, count from feature_counts f where f.workspace_id = ${workspaceId} and f.kind = x.k and f.value = x.v
-      ) f`,
-  );
-  for (const r of result) out.set(`${r.kind}\u0000${r.value}`, Number(r.count));
+/** Unexpired allowances that involve any of these accounts, alone or as a pair (account_key "a" or "a,b"). */
+export const loadAllowances = (
+  accounts: Array<{ w: string; p: string; r: string }>,
+  now: Date,
+): Statement => ({
+  name: "load_allowances",
+  text: `with acc as (select a.id, a.workspace_id from ${ACCOUNTS} ${JOIN_ACCOUNT})
+    select w.rule, w.account_key, w.key from allowances w
+    where w.workspace_id in (select workspace_id from acc)
+      and string_to_array(w.account_key, ',') && array(select id from acc)
+      and (w.expires_at is null or w.expires_at > $2::timestamptz)`,
+  params: [json(accounts), iso(now)],
+});
+
+/**
+ * Incidents of these workspaces' platforms overlapping each window. A detected incident whose failures
+ * stopped for the hold period ends at `last failure + hold` here even before a read settles its stored status.
+ */
+export const loadIncidents = (
+  windows: Array<{ w: string; p: string; f: string; t: string; h: number }>,
+  now: Date,
+  name = "load_incidents",
+): Statement => {
+  const ended = `coalesce(i.ended_at, case when i.source = 'detected'
+      and i.last_failure_at + make_interval(mins => x.h) <= $2::timestamptz then i.last_failure_at + make_interval(mins => x.h) end)`;
+  return {
+    name,
+    text: `select distinct on (i.id) i.workspace_id, i.id, i.platform, i.region, i.source, i.title,
+        ${ms("i.started_at")} as started_ms, ${ms(ended)} as ended_ms
+      from jsonb_to_recordset($1::jsonb) as x(w text, p text, f timestamptz, t timestamptz, h int)
+      join incidents i on i.workspace_id = x.w and i.platform = x.p
+      where i.started_at <= x.t and (${ended} is null or ${ended} >= x.f)
+      order by i.id`,
+    params: [json(windows), iso(now)],
+  };
+};
+
+export function incidentStates(rows: Row[]): Array<IncidentState & { workspaceId: string }> {
+  return rows
+    .map((r) => ({
+      workspaceId: r.workspace_id as string,
+      id: r.id as string,
+      platform: r.platform as string,
+      region: r.region as string | null,
+      source: r.source as IncidentState["source"],
+      title: r.title as string,
+      startedAt: Number(r.started_ms),
+      endedAt: num(r.ended_ms),
+    }))
+    .sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/**
+ * Every account that used one of these values within its window: the environment index is
+ * `baseline_values`, served by its (workspace_id, kind, value) index, so the cost depends on the values asked,
+ * not on history.
+ */
+export const loadPeers = (
+  values: Array<{ w: string; k: string; v: string; f: string; t: string }>,
+): Statement => ({
+  name: "load_peers",
+  // LATERAL makes one index lookup per value (see loadPopulation).
+  text: peersText,
+  params: [json(values)],
+});
+
+/** The peer lookup's text (exported so tests can EXPLAIN exactly what runs). */
+export const peersText = `select b.workspace_id as w, b.account_id, (select isolation_group from accounts a where a.id = b.account_id) as "group",
+      b.kind, b.value, ${ms("b.first_seen_at")} as first_ms, ${ms("b.last_seen_at")} as last_ms, b.last_event_id
+    from jsonb_to_recordset($1::jsonb) as x(w text, k text, v text, f timestamptz, t timestamptz)
+    cross join lateral (
+      select * from baseline_values b
+      where b.workspace_id = x.w and b.kind = x.k and b.value = x.v and b.last_seen_at >= x.f and b.first_seen_at <= x.t
+    ) b`;
+
+export function peerUses(rows: Row[]): Map<string, PeerUse[]> {
+  const out = new Map<string, PeerUse[]>();
+  for (const r of rows) {
+    const list = out.get(r.w as string) ?? [];
+    list.push({
+      accountId: r.account_id as string,
+      group: r.group as string | null,
+      kind: r.kind as string,
+      value: r.value as string,
+      firstSeen: Number(r.first_ms),
+      lastSeen: Number(r.last_ms),
+      lastEventId: r.last_event_id as string | null,
+    });
+    out.set(r.w as string, list);
+  }
   return out;
 }
 
-/** Events of these accounts between two instants (newest first, at most `limit`); `ip` only when public. */
-export async function loadHistory(
-  db: Db,
-  accountIds: string[],
-  from: number,
-  to: number,
-  perAccount = 2_000,
-): Promise<Array<HistoryPoint & { accountId: string }>> {
-  if (accountIds.length === 0) return [];
-  const result = await rows<{
-    account_id: string;
-    id: string;
-    t: number;
-    ip: string | null;
-    login: boolean;
-    failed: boolean;
-    asn: number | null;
-    lat: number | null;
-    lon: number | null;
-    accuracy_km: number | null;
-    country: string | null;
-    region: string | null;
-    city: string | null;
-  }>(
-    db,
-    // Each account keeps its own nearest events: one busy account must not crowd out the others' history.
-    sql`select * from (
-        select account_id, id, ${epochMs("occurred_at")} as t, case when ip_class = 'public' then ip end as ip,
-          (type = 'login' or operation = 'login') as login, result_status = 'error' as failed,
-          asn, lat, lon, accuracy_km, country, region, city,
-          row_number() over (partition by account_id order by occurred_at desc) as nearest
-        from events
-        where account_id in (select jsonb_array_elements_text(${jsonParam(accountIds)}))
-          and occurred_at between ${iso(from)}::timestamptz and ${iso(to)}::timestamptz
-      ) h where nearest <= ${perAccount}`,
-  );
-  return result.map((r) => ({
-    accountId: r.account_id,
-    id: r.id,
-    occurredAt: Number(r.t),
-    ip: r.ip,
-    login: r.login === true,
-    failed: r.failed === true,
-    asn: r.asn === null ? null : Number(r.asn),
-    lat: r.lat,
-    lon: r.lon,
-    accuracyKm: r.accuracy_km,
-    country: r.country,
-    region: r.region,
-    city: r.city,
-  }));
+// ——— write: one statement per table ———
+
+/** The statements that write a batch's write-set; sets that are empty send nothing. */
+export function writeStatements(set: WriteSet, now: Date, shard: number): Statement[] {
+  const out: Statement[] = [];
+  if (set.events.some(({ event }) => event.userAgent)) out.push(insertUserAgents(set));
+  if (set.events.length > 0) out.push(insertEvents(set, now));
+  if (set.baseline.length > 0) out.push(upsertBaseline(set));
+  if (set.population.length > 0) out.push(addPopulation(set, shard));
+  if (set.accounts.length > 0) out.push(updateAccounts(set, now));
+  if (set.bindings.length > 0) out.push(insertBindings(set, now));
+  if (set.environments.length > 0) out.push(touchEnvironments(set));
+  if (set.links.length > 0) out.push(upsertLinks(set));
+  if (set.alerts.length > 0) out.push(upsertAlerts(set.alerts, now));
+  if (set.audit.length > 0) out.push(insertAudit(set.audit, now));
+  return out;
 }
 
-/** Allowances that involve any of these accounts, alone or as a pair (account_key is "a" or "a,b"). */
-export async function loadAllowances(
-  db: Db,
-  workspaceId: string,
-  accountIds: string[],
-  now: Date,
-): Promise<Set<string>> {
-  if (accountIds.length === 0) return new Set();
-  const result = await rows<{ rule: string; account_key: string; key: string }>(
-    db,
-    sql`select rule, account_key, key from allowances
-      where workspace_id = ${workspaceId}
-        and string_to_array(account_key, ',') && array(select jsonb_array_elements_text(${jsonParam(accountIds)}))
-        and (expires_at is null or expires_at > ${iso(now)}::timestamptz)`,
-  );
-  return new Set(result.map((r) => allowanceKey(r.rule, r.account_key, r.key)));
-}
+/** The batch's user agents, once each: events refer to them by `hashtextextended(value, 0)`. */
+const insertUserAgents = (set: WriteSet): Statement => ({
+  name: "insert_user_agents",
+  text: `insert into user_agents (id, value)
+    select hashtextextended(v, 0), v from (select distinct v from jsonb_array_elements_text($1::jsonb) as v) u
+    order by 1
+    on conflict do nothing`,
+  params: [json([...new Set(set.events.flatMap(({ event }) => (event.userAgent ? [event.userAgent] : [])))])],
+});
 
-export const allowanceKey = (rule: string, accountKey: string, key: string) =>
-  `${rule}\u0000${accountKey}\u0000${key}`;
-
-export interface EventRow {
-  id: string;
-  account_id: string | null;
-  environment_id: string | null;
-  type: string;
-  occurred_at: string;
-  operator: string | null;
-  operation: string | null;
-  result_status: string;
-  result_code: string | null;
-  http_status: number | null;
-  result_message: string | null;
-  ip: string | null;
-  ip_class: string | null;
-  subnet: string | null;
-  asn: number | null;
-  asn_org: string | null;
-  country: string | null;
-  region: string | null;
-  city: string | null;
-  geo_timezone: string | null;
-  lat: number | null;
-  lon: number | null;
-  accuracy_km: number | null;
-  device_id: string | null;
-  user_agent: string | null;
-  browser: string | null;
-  browser_version: string | null;
-  os: string | null;
-  device_type: string | null;
-  timezone: string | null;
-  locale: string | null;
-  profile: string | null;
-  attributes: Record<string, unknown> | null;
-  risk: number;
-  findings: Array<{ rule: string; severity: Severity; message: string }>;
-}
-
-export async function insertEvents(
-  db: Db,
-  workspaceId: string,
-  receivedAt: Date,
-  events: EventRow[],
-): Promise<void> {
-  if (events.length === 0) return;
-  await db.execute(sql`insert into events (workspace_id, id, account_id, environment_id, type, occurred_at, received_at,
-      operator, operation, result_status, result_code, http_status, result_message, ip, ip_class, subnet, asn, asn_org,
-      country, region, city, geo_timezone, lat, lon, accuracy_km, device_id, user_agent, browser, browser_version, os,
+/**
+ * Only what the stored ip cannot tell is stored (docs/adr/0008): the subnet, the ASN's organisation and the
+ * IP's timezone are derived again when read; an event without findings stores NULL.
+ */
+const insertEvents = (set: WriteSet, receivedAt: Date): Statement => ({
+  name: "insert_events",
+  text: `insert into events (workspace_id, id, account_id, environment_id, type, occurred_at, received_at,
+      operator, operation, result_status, result_code, http_status, result_message, ip, ip_class, asn,
+      country, region, city, lat, lon, accuracy_km, device_id, ua_id, browser, browser_version, os,
       device_type, timezone, locale, profile, attributes, risk, findings)
-    select ${workspaceId}, x.id, x.account_id, x.environment_id, x.type, x.occurred_at, ${iso(receivedAt)}::timestamptz,
-      x.operator, x.operation, x.result_status, x.result_code, x.http_status, x.result_message, x.ip, x.ip_class, x.subnet,
-      x.asn, x.asn_org, x.country, x.region, x.city, x.geo_timezone, x.lat, x.lon, x.accuracy_km, x.device_id,
-      x.user_agent, x.browser, x.browser_version, x.os, x.device_type, x.timezone, x.locale, x.profile, x.attributes,
-      x.risk, x.findings
-    from jsonb_to_recordset(${jsonParam(events)}) as x(id text, account_id text, environment_id text, type text,
+    select x.w, x.id, x.account_id, x.environment_id, x.type, x.occurred_at, $2::timestamptz,
+      x.operator, x.operation, x.result_status, x.result_code, x.http_status, x.result_message, x.ip, x.ip_class,
+      x.asn, x.country, x.region, x.city, x.lat, x.lon, x.accuracy_km, x.device_id,
+      hashtextextended(x.user_agent, 0), x.browser, x.browser_version, x.os, x.device_type, x.timezone, x.locale,
+      x.profile, x.attributes, x.risk, x.findings
+    from jsonb_to_recordset($1::jsonb) as x(w text, id text, account_id text, environment_id text, type text,
       occurred_at timestamptz, operator text, operation text, result_status text, result_code text, http_status smallint,
-      result_message text, ip text, ip_class text, subnet text, asn integer, asn_org text, country text, region text,
-      city text, geo_timezone text, lat float8, lon float8, accuracy_km integer, device_id text, user_agent text,
+      result_message text, ip text, ip_class text, asn integer, country text, region text,
+      city text, lat float8, lon float8, accuracy_km integer, device_id text, user_agent text,
       browser text, browser_version text, os text, device_type text, timezone text, locale text, profile text,
-      attributes jsonb, risk smallint, findings jsonb)
-    on conflict (workspace_id, id) do nothing`);
-}
+      attributes jsonb, risk smallint, findings jsonb)`,
+  params: [
+    json(
+      set.events.map(({ workspaceId, event, environmentId, verdict }) => {
+        const net = event.net;
+        return {
+          w: workspaceId,
+          id: event.id,
+          account_id: verdict.account_id,
+          environment_id: environmentId,
+          type: event.type,
+          occurred_at: iso(event.occurredAt),
+          operator: event.operator,
+          operation: event.operation,
+          result_status: event.result.status,
+          result_code: event.result.code,
+          http_status: event.result.httpStatus,
+          result_message: event.result.message,
+          ip: net?.ip ?? null,
+          ip_class: net?.ipClass ?? null,
+          asn: net?.asn ?? null,
+          country: net?.country ?? null,
+          region: net?.region ?? null,
+          city: net?.city ?? null,
+          lat: net?.lat ?? null,
+          lon: net?.lon ?? null,
+          accuracy_km: net?.accuracyKm ?? null,
+          device_id: event.deviceId,
+          user_agent: event.userAgent,
+          browser: event.ua?.browser ?? null,
+          browser_version: event.ua?.browserVersion ?? null,
+          os: event.ua?.os ?? null,
+          device_type: event.ua?.deviceType ?? null,
+          timezone: event.timezone,
+          locale: event.locale,
+          profile: event.profile,
+          attributes: event.attributes,
+          risk: verdict.risk,
+          findings: verdict.findings.length > 0 ? verdict.findings : null,
+        };
+      }),
+    ),
+    iso(receivedAt),
+  ],
+});
 
-export interface BaselineDelta {
-  account_id: string;
-  kind: string;
-  value: string;
-  count: number;
-  first: string;
-  last: string;
-  accepted: boolean;
-  last_event_id: string;
-}
-
-export async function upsertBaselineValues(
-  db: Db,
-  workspaceId: string,
-  deltas: BaselineDelta[],
-): Promise<void> {
-  if (deltas.length === 0) return;
-  await db.execute(sql`insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at, last_seen_at, accepted,
+const upsertBaseline = (set: WriteSet): Statement => ({
+  name: "upsert_baseline",
+  text: `insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at, last_seen_at, accepted,
       last_event_id)
-    select ${workspaceId}, x.account_id, x.kind, x.value, x.count, x.first, x.last, x.accepted, x.last_event_id
-    from jsonb_to_recordset(${jsonParam(deltas)}) as x(account_id text, kind text, value text, count integer,
-      first timestamptz, last timestamptz, accepted boolean, last_event_id text)
-    order by x.account_id, x.kind, x.value
+    select x.w, x.a, x.k, x.v, x.n, x.f, x.l, x.ok, x.e
+    from jsonb_to_recordset($1::jsonb) as x(w text, a text, k text, v text, n integer, f timestamptz, l timestamptz,
+      ok boolean, e text)
+    order by x.a, x.k, x.v
     on conflict (account_id, kind, value) do update set
       count = baseline_values.count + excluded.count,
       first_seen_at = least(baseline_values.first_seen_at, excluded.first_seen_at),
       last_event_id = case when excluded.last_seen_at >= baseline_values.last_seen_at
         then excluded.last_event_id else baseline_values.last_event_id end,
       last_seen_at = greatest(baseline_values.last_seen_at, excluded.last_seen_at),
-      accepted = baseline_values.accepted or excluded.accepted`);
-}
+      accepted = baseline_values.accepted or excluded.accepted`,
+  params: [
+    json(
+      set.baseline.map((b) => ({
+        w: b.workspaceId,
+        a: b.accountId,
+        k: b.kind,
+        v: b.value,
+        n: b.count,
+        f: iso(b.firstSeen),
+        l: iso(b.lastSeen),
+        ok: b.accepted,
+        e: b.lastEventId,
+      })),
+    ),
+  ],
+});
 
-/** Population counts are shared by the whole workspace: written in sorted order, outside the batch's lock. */
-export async function addFeatureCounts(
-  db: Db,
-  workspaceId: string,
-  deltas: Array<{ k: string; v: string; n: number }>,
-): Promise<void> {
-  if (deltas.length === 0) return;
-  await db.execute(sql`insert into feature_counts (workspace_id, kind, value, count)
-    select ${workspaceId}, x.k, x.v, x.n from jsonb_to_recordset(${jsonParam(deltas)}) as x(k text, v text, n bigint)
-    order by x.k, x.v
-    on conflict (workspace_id, kind, value) do update set count = feature_counts.count + excluded.count`);
-}
+/**
+ * Population counts go to this writer's own shard (docs/adr/0007-population-counts.md): in the same
+ * transaction as their events, yet never contending with another process's transactions.
+ */
+const addPopulation = (set: WriteSet, shard: number): Statement => ({
+  name: "add_population",
+  text: `insert into feature_counts (workspace_id, kind, value, shard, count)
+    select x.w, x.k, x.v, $2::smallint, x.n from jsonb_to_recordset($1::jsonb) as x(w text, k text, v text, n bigint)
+    order by x.w, x.k, x.v
+    on conflict (workspace_id, kind, value, shard) do update set count = feature_counts.count + excluded.count`,
+  params: [json(set.population.map((p) => ({ w: p.workspaceId, k: p.kind, v: p.value, n: p.count }))), shard],
+});
 
-export interface AccountDelta {
-  id: string;
-  state: "learning" | "established";
-  added: number;
-  first: string;
-  last: string;
-  established_at: string | null;
-}
-
-export async function updateAccountsAfterIngest(db: Db, deltas: AccountDelta[], now: Date): Promise<void> {
-  if (deltas.length === 0) return;
-  await db.execute(sql`update accounts a set
+const updateAccounts = (set: WriteSet, now: Date): Statement => ({
+  name: "update_accounts",
+  text: `update accounts a set
       state = x.state,
       event_count = a.event_count + x.added,
-      first_event_at = least(a.first_event_at, x.first),
-      last_event_at = greatest(a.last_event_at, x.last),
-      established_at = coalesce(a.established_at, x.established_at),
-      updated_at = ${iso(now)}::timestamptz
-    from jsonb_to_recordset(${jsonParam(deltas)}) as x(id text, state text, added integer, first timestamptz, last timestamptz, established_at timestamptz)
-    where a.id = x.id`);
+      first_event_at = least(a.first_event_at, x.f),
+      last_event_at = greatest(a.last_event_at, x.l),
+      established_at = coalesce(a.established_at, x.est),
+      updated_at = $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, state text, added integer, f timestamptz, l timestamptz,
+      est timestamptz)
+    where a.id = x.id`,
+  params: [
+    json(
+      set.accounts.map((a) => ({
+        id: a.id,
+        state: a.state,
+        added: a.added,
+        f: iso(a.firstAt),
+        l: iso(a.lastAt),
+        est: a.establishedAt === null ? null : iso(a.establishedAt),
+      })),
+    ),
+    iso(now),
+  ],
+});
+
+const insertBindings = (set: WriteSet, now: Date): Statement => ({
+  name: "insert_bindings",
+  text: `insert into environment_accounts (workspace_id, environment_id, account_id, created_at)
+    select x.w, x.e, x.a, $2::timestamptz from jsonb_to_recordset($1::jsonb) as x(w text, e text, a text)
+    on conflict do nothing`,
+  params: [
+    json(set.bindings.map((b) => ({ w: b.workspaceId, e: b.environmentId, a: b.accountId }))),
+    iso(now),
+  ],
+});
+
+const touchEnvironments = (set: WriteSet): Statement => ({
+  name: "touch_environments",
+  text: `update environments e set last_heartbeat_at = greatest(e.last_heartbeat_at, x.t)
+    from jsonb_to_recordset($1::jsonb) as x(id text, t timestamptz)
+    where e.id = x.id and (e.last_heartbeat_at is null or e.last_heartbeat_at < x.t)`,
+  params: [json(set.environments.map((e) => ({ id: e.environmentId, t: iso(e.at) })))],
+});
+
+const upsertLinks = (set: WriteSet): Statement => ({
+  name: "upsert_links",
+  text: `insert into links (workspace_id, kind, value, account_a, account_b, first_seen_at, last_seen_at, count,
+      first_event_id, last_event_id)
+    select x.w, x.k, x.v, x.a, x.b, x.f, x.l, x.n, x.fe, x.le
+    from jsonb_to_recordset($1::jsonb) as x(w text, k text, v text, a text, b text, f timestamptz, l timestamptz,
+      n integer, fe text, le text)
+    order by x.w, x.k, x.v, x.a, x.b
+    on conflict (workspace_id, kind, value, account_a, account_b) do update set
+      count = links.count + excluded.count,
+      first_event_id = case when excluded.first_seen_at < links.first_seen_at then excluded.first_event_id else links.first_event_id end,
+      first_seen_at = least(links.first_seen_at, excluded.first_seen_at),
+      last_event_id = case when excluded.last_seen_at >= links.last_seen_at then excluded.last_event_id else links.last_event_id end,
+      last_seen_at = greatest(links.last_seen_at, excluded.last_seen_at)`,
+  params: [
+    json(
+      set.links.map((l) => ({
+        w: l.workspaceId,
+        k: l.kind,
+        v: l.value,
+        a: l.accountA,
+        b: l.accountB,
+        f: iso(l.firstAt),
+        l: iso(l.lastAt),
+        n: l.count,
+        fe: l.firstEventId,
+        le: l.lastEventId,
+      })),
+    ),
+  ],
+});
+
+const SEVERITY_ARRAY = `array['info','low','medium','high','critical']`;
+
+/** Opens alerts or, for a live alert with the same identity, adds to its count. */
+export const upsertAlerts = (alerts: WriteSet["alerts"], now: Date): Statement => ({
+  name: "upsert_alerts",
+  text: `insert into alerts (id, workspace_id, rule, severity, status, account_ids, incident_id, key, dedup_key, summary,
+      evidence, count, first_seen_at, last_seen_at, created_at, updated_at)
+    select x.id, x.w, x.rule, x.severity, 'open', array(select jsonb_array_elements_text(x.account_ids)),
+      x.incident_id, x.key, x.dedup_key, x.summary, x.evidence, x.count, x.f, x.l, $2::timestamptz, $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, w text, rule text, severity text, account_ids jsonb,
+      incident_id text, key text, dedup_key text, summary text, evidence jsonb, count integer, f timestamptz, l timestamptz)
+    order by x.w, x.dedup_key
+    on conflict (workspace_id, dedup_key) where status in ('open', 'acknowledged') do update set
+      count = alerts.count + excluded.count,
+      first_seen_at = least(alerts.first_seen_at, excluded.first_seen_at),
+      last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
+      severity = case when array_position(${SEVERITY_ARRAY}, excluded.severity) > array_position(${SEVERITY_ARRAY}, alerts.severity)
+        then excluded.severity else alerts.severity end,
+      incident_id = coalesce(alerts.incident_id, excluded.incident_id),
+      -- a late, replayed event adds to the count but does not replace the latest evidence
+      summary = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.summary else alerts.summary end,
+      evidence = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.evidence else alerts.evidence end,
+      updated_at = excluded.updated_at`,
+  params: [
+    json(
+      alerts.map((a) => ({
+        id: a.id,
+        w: a.workspaceId,
+        rule: a.rule,
+        severity: a.severity,
+        account_ids: a.accountIds,
+        incident_id: a.incidentId,
+        key: a.key,
+        dedup_key: a.dedupKey,
+        summary: a.summary,
+        evidence: a.evidence,
+        count: a.count,
+        f: iso(a.firstAt),
+        l: iso(a.lastAt),
+      })),
+    ),
+    iso(now),
+  ],
+});
+
+export const insertAudit = (entries: WriteSet["audit"], now: Date): Statement => ({
+  name: "insert_audit",
+  text: `insert into audit_log (id, workspace_id, actor_token_id, actor_name, action, target_type, target_id, details, at)
+    select x.id, x.w, x.t, x.n, x.action, x.tt, x.ti, x.details, $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, w text, t text, n text, action text, tt text, ti text, details jsonb)`,
+  params: [
+    json(
+      entries.map((e) => ({
+        id: newId("aud"),
+        w: e.workspaceId,
+        t: e.actor.tokenId,
+        n: e.actor.name,
+        action: e.action,
+        tt: e.targetType,
+        ti: e.targetId,
+        details: e.details,
+      })),
+    ),
+    iso(now),
+  ],
+});
+
+// ——— incident detection: read after the batch's events are written, then open or extend ———
+
+/** Platform-side failures per (workspace, platform) in each window, from the partial index of failed events. */
+export const failureStats = (
+  windows: Array<{ w: string; p: string; f: string; t: string; active_since: string }>,
+  codes: readonly string[],
+): Statement => ({
+  name: "failure_stats",
+  text: `select x.w, x.p as platform, count(distinct e.account_id)::int as failing,
+      count(distinct coalesce('AS' || e.asn, ${ipSubnetSql("e.ip")}, e.ip))::int as networks,
+      (select count(*) from accounts y where y.workspace_id = x.w and y.platform = x.p
+        and y.last_event_at >= x.active_since)::int as active,
+      ${ms("min(e.occurred_at)")} as first_ms, ${ms("max(e.occurred_at)")} as last_ms,
+      (array_agg(distinct e.account_id))[1:50] as account_ids,
+      (select jsonb_object_agg(code, n) from (
+        select e2.result_code as code, count(*) as n from events e2 join accounts a2 on a2.id = e2.account_id
+        where e2.workspace_id = x.w and e2.result_status = 'error' and a2.platform = x.p
+          and e2.result_code in (select jsonb_array_elements_text($2::jsonb))
+          and e2.occurred_at between x.f and x.t
+        group by e2.result_code) c) as codes
+    from jsonb_to_recordset($1::jsonb) as x(w text, p text, f timestamptz, t timestamptz, active_since timestamptz)
+    join events e on e.workspace_id = x.w and e.result_status = 'error' and e.occurred_at between x.f and x.t
+      and e.result_code in (select jsonb_array_elements_text($2::jsonb))
+    join accounts a on a.id = e.account_id and a.platform = x.p
+    group by x.w, x.p, x.f, x.t, x.active_since`,
+  params: [json(windows), json(codes)],
+});
+
+export function failureRows(rows: Row[]) {
+  return rows.map((r) => ({
+    workspaceId: r.w as string,
+    platform: r.platform as string,
+    failing: Number(r.failing),
+    networks: Number(r.networks),
+    active: Number(r.active),
+    firstFailure: Number(r.first_ms),
+    lastFailure: Number(r.last_ms),
+    accountIds: (r.account_ids as string[] | null) ?? [],
+    codes: (r.codes as Record<string, number> | null) ?? {},
+  }));
 }
 
-export async function bindAccounts(
-  db: Db,
-  workspaceId: string,
-  environmentId: string,
-  accountIds: string[],
+export const insertIncidents = (
+  incidents: Array<{
+    id: string;
+    workspaceId: string;
+    platform: string;
+    title: string;
+    startedAt: number;
+    lastFailureAt: number;
+    evidence: Record<string, unknown>;
+  }>,
   now: Date,
-): Promise<void> {
-  if (accountIds.length === 0) return;
-  await db.execute(sql`insert into environment_accounts (workspace_id, environment_id, account_id, created_at)
-    select ${workspaceId}, ${environmentId}, x, ${iso(now)}::timestamptz from jsonb_array_elements_text(${jsonParam(accountIds)}) as x
-    on conflict do nothing`);
-}
+): Statement => ({
+  name: "insert_incidents",
+  text: `insert into incidents (id, workspace_id, platform, region, title, source, status, started_at, ended_at,
+      last_failure_at, evidence, created_by, created_at, updated_at)
+    select x.id, x.w, x.p, null, x.title, 'detected', 'active', x.s, null, x.l, x.evidence, 'tether',
+      $2::timestamptz, $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, w text, p text, title text, s timestamptz, l timestamptz,
+      evidence jsonb)`,
+  params: [
+    json(
+      incidents.map((i) => ({
+        id: i.id,
+        w: i.workspaceId,
+        p: i.platform,
+        title: i.title,
+        s: iso(i.startedAt),
+        l: iso(i.lastFailureAt),
+        evidence: i.evidence,
+      })),
+    ),
+    iso(now),
+  ],
+});
 
-export async function touchEnvironment(db: Db, environmentId: string, seenAt: number): Promise<void> {
-  await db.execute(sql`update environments set last_heartbeat_at = greatest(last_heartbeat_at, ${iso(seenAt)}::timestamptz)
-    where id = ${environmentId}`);
-}
-
-export interface AlertDelta {
-  id: string;
-  rule: string;
-  severity: string;
-  account_ids: string[];
-  incident_id: string | null;
-  key: string;
-  dedup_key: string;
-  summary: string;
-  evidence: Record<string, unknown>;
-  count: number;
-  first: string;
-  last: string;
-}
-
-/** Opens alerts or, for a live alert with the same identity, adds to its count: one statement per batch. */
-export async function upsertAlerts(
-  db: Db,
-  workspaceId: string,
-  alerts: AlertDelta[],
+/**
+ * More failures of detected incidents, possibly replayed late: a start moves to the earliest failure and, if
+ * the quiet rule already closed one, its end moves to the hold period after the latest failure.
+ */
+export const extendIncidents = (
+  extended: Array<{ id: string; firstFailure: number; lastFailure: number; holdMinutes: number }>,
   now: Date,
-): Promise<void> {
-  if (alerts.length === 0) return;
-  const sorted = [...alerts].sort((a, b) => (a.dedup_key < b.dedup_key ? -1 : 1));
-  await db.execute(
-    sql`insert into alerts (id, workspace_id, rule, severity, status, account_ids, incident_id, key, dedup_key, summary,
-        evidence, count, first_seen_at, last_seen_at, created_at, updated_at)
-      select x.id, ${workspaceId}, x.rule, x.severity, 'open', array(select jsonb_array_elements_text(x.account_ids)),
-        x.incident_id, x.key, x.dedup_key, x.summary, x.evidence, x.count, x.first, x.last,
-        ${iso(now)}::timestamptz, ${iso(now)}::timestamptz
-      from jsonb_to_recordset(${jsonParam(sorted)}) as x(id text, rule text, severity text, account_ids jsonb,
-        incident_id text, key text, dedup_key text, summary text, evidence jsonb, count integer, first timestamptz, last timestamptz)
-      on conflict (workspace_id, dedup_key) where status in ('open', 'acknowledged') do update set
-        count = alerts.count + excluded.count,
-        first_seen_at = least(alerts.first_seen_at, excluded.first_seen_at),
-        last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
-        severity = case when array_position(${SEVERITY_ARRAY}, excluded.severity) > array_position(${SEVERITY_ARRAY}, alerts.severity)
-          then excluded.severity else alerts.severity end,
-        incident_id = coalesce(alerts.incident_id, excluded.incident_id),
-        -- a late, replayed event adds to the count but does not replace the latest evidence
-        summary = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.summary else alerts.summary end,
-        evidence = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.evidence else alerts.evidence end,
-        updated_at = excluded.updated_at`,
-  );
-}
+): Statement => ({
+  name: "extend_incidents",
+  text: `update incidents i set
+      started_at = least(i.started_at, x.f),
+      last_failure_at = greatest(i.last_failure_at, x.l),
+      ended_at = case when i.status = 'closed'
+        then greatest(i.ended_at, greatest(i.last_failure_at, x.l) + make_interval(mins => x.h))
+        else i.ended_at end,
+      updated_at = $2::timestamptz
+    from jsonb_to_recordset($1::jsonb) as x(id text, f timestamptz, l timestamptz, h int)
+    where i.id = x.id and i.source = 'detected'`,
+  params: [
+    json(
+      extended.map((e) => ({ id: e.id, f: iso(e.firstFailure), l: iso(e.lastFailure), h: e.holdMinutes })),
+    ),
+    iso(now),
+  ],
+});
