@@ -1,5 +1,7 @@
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { systemClock } from "./clock.ts";
+import { runPrimary, workerCount } from "./cluster.ts";
 import { ConfigError, parseEnv } from "./env.ts";
 import { startServer } from "./main.ts";
 import { isUniqueViolation } from "./store/accounts.ts";
@@ -56,13 +58,18 @@ export async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 
 async function serveCommand(): Promise<number> {
-  const running = await startServer(parseEnv());
+  const env = parseEnv();
+  const workers = workerCount(env);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(env, workers);
+  const running = await startServer(env, { prepare: cluster.isPrimary });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
   await running.stop();
+  // A cluster worker stays alive while its channel to the primary is open: close it so the process ends.
+  cluster.worker?.disconnect();
   return 0;
 }
 
