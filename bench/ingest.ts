@@ -1,112 +1,137 @@
 /**
- * Ingest throughput of a real tether server (child process, real HTTP), against the raw ceiling of plain
- * multi-row INSERTs of the same rows. PGlite by default; PostgreSQL when DATABASE_URL is set (a scratch
- * database is created on that server and dropped at the end). Prints a Markdown summary to paste.
+ * Ingest bench: a real tether server (child process, real HTTP on 127.0.0.1) against the raw ceilings of its
+ * database, judged against the targets of issue 7. PGlite by default; PostgreSQL when DATABASE_URL is set (a
+ * scratch database is created on that server and dropped at the end). Server, load generator and database
+ * share the machine; the ceilings are measured in the same run, once the server has stopped.
  *
- *   npm run bench
+ *   npm run bench                                   # 100,000 events of history
+ *   npm run bench -- --history 1000000
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench
+ *   TETHER_WORKERS=2 npm run bench                  # passed to the server as is
+ *
+ * Phases, in order:
+ *   history  N events in batches of 500 from several clients, over the last 80 days, in time order; the
+ *            ingest rate of each fifth (target 3), then the server's RSS per process (target 4)
+ *   batches  recent backlog in batches of 500 (target 1, against multi-row INSERTs at the same concurrency)
+ *   single   live events, one per request, from 50 clients (target 2, against single-row INSERTs)
+ * then, server stopped: storage per event (target 5), the two ceilings. Results go to stdout and to
+ * bench/results/<date>-<pglite|postgres>.json.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import postgres from "postgres";
-import type { EventBody } from "../src/http/events/schemas.ts";
-import { mulberry32 } from "../src/prng.ts";
+import { cpus, loadavg, totalmem } from "node:os";
+import { parseArgs } from "node:util";
 import { type ServerProcess, startServerProcess } from "../src/server-process.ts";
-import { openPglite } from "../src/store/db.ts";
+import { type Ceiling, measureCeilings } from "./ceilings.ts";
+import { Api, jobsOf, type PhaseStats, runPhase } from "./load.ts";
+import { describePhase, fifths, judge, summary, writeResults } from "./report.ts";
+import {
+  childrenOf,
+  descendantsOf,
+  describeRss,
+  maxRss,
+  type ProcessRss,
+  processTreeRss,
+  reap,
+  rssSampler,
+} from "./rss.ts";
+import { dirBytes, measureStorage, prepareTarget, type Storage, type Target } from "./target.ts";
+import {
+  ACCOUNTS,
+  BATCH,
+  batchPhaseJobs,
+  createMatrix,
+  ENVIRONMENTS,
+  historyJobs,
+  singleJobs,
+} from "./traffic.ts";
+import { fmt, MIB, withTimeLimit } from "./util.ts";
 
-const ACCOUNTS = 200;
-const ENVIRONMENTS = 20;
-const BATCH = 500;
-const PHASE1_BATCHES = 40;
-const PHASE2_EVENTS = 5_000;
-const CLIENTS = 50;
-/** Each phase stops issuing requests after this long, whatever is left. */
-const PHASE_TIME_LIMIT_MS = 75_000;
+const USAGE = `usage: npm run bench -- [options]
+
+  --history N          events of history to build first (default 100000; 0 skips it, else ≥ ${5 * BATCH})
+  --history-seconds S  time limit of the history phase (default max(300, N / 400))
+  --batches N          batches of ${BATCH} in the batch phase (default 100)
+  --batch-clients N    concurrent clients of the history and batch phases, and connections of the
+                       multi-row ceiling (default 4)
+  --singles N          single events in the single-event phase (default 20000)
+  --clients N          concurrent clients of the single-event phase, and connections of the
+                       single-row ceiling (default 50)
+  --phase-seconds S    time limit of the batch and single-event phases (default 60)
+  --ceiling-seconds S  time limit of each ceiling (default 20)
+  --check              exit with status 1 when a target is missed
+`;
+
 const READY_TIMEOUT_MS = 60_000;
-const HISTORY_DAYS = 3;
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const MIB = 1024 * 1024;
-/** The tables an event's storage is spread over. */
-const STORAGE_TABLES = ["events", "baseline_values", "feature_counts", "alerts"];
+const SETUP_LIMIT_MS = 180_000;
+const STORAGE_LIMIT_MS = 300_000;
+/** Rows each ceiling inserts at most (within its time limit). */
+const MULTI_CEILING_ROWS = 200_000;
+const SINGLE_CEILING_ROWS = 40_000;
 
-/** Real residential ranges whose offline geolocation matches the timezone (see src/demo.ts for more). */
-const NETWORKS = [
-  { prefix: "73.15", timezone: "America/Los_Angeles", locale: "en-US" }, // Comcast, Sunnyvale CA
-  { prefix: "76.102", timezone: "America/Los_Angeles", locale: "en-US" }, // Comcast, Sunnyvale CA
-  { prefix: "71.190", timezone: "America/New_York", locale: "en-US" }, // Verizon, Brooklyn NY
-  { prefix: "79.192", timezone: "Europe/Berlin", locale: "de-DE" }, // Deutsche Telekom, Düsseldorf
-  { prefix: "82.0", timezone: "Europe/London", locale: "en-GB" }, // Virgin Media, Newcastle
-];
-const USER_AGENTS = [
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36",
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
-  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0",
-];
-const OPERATIONS = ["order_process", "inventory_sync", "message_reply", "publish_listing", "price_change"];
-
-const rng = mulberry32(7);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-// ——— the database under test ———
-
-interface Target {
-  kind: "pglite" | "postgres";
-  /** environment for the server process */
-  serverEnv: Record<string, string>;
-  /** a human name with version, filled in once known */
-  label: string;
-  dataDir: string | null;
-  benchUrl: string | null;
-  cleanup(): Promise<void>;
+interface Options {
+  history: number;
+  historySeconds: number;
+  batches: number;
+  batchClients: number;
+  singles: number;
+  clients: number;
+  phaseSeconds: number;
+  ceilingSeconds: number;
+  check: boolean;
 }
 
-async function prepareTarget(): Promise<Target> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    const dataDir = await mkdtemp(join(tmpdir(), "tether-bench-"));
-    return {
-      kind: "pglite",
-      serverEnv: { TETHER_DATA_DIR: dataDir },
-      label: `PGlite ${pgliteVersion()}`,
-      dataDir,
-      benchUrl: null,
-      cleanup: () => rm(dataDir, { recursive: true, force: true }),
-    };
-  }
-  const name = `tether_bench_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  const [{ version } = { version: "?" }] = await admin`select current_setting('server_version') as version`;
-  await admin`create database ${admin(name)}`;
-  const bench = new URL(url);
-  bench.pathname = `/${name}`;
-  return {
-    kind: "postgres",
-    serverEnv: { DATABASE_URL: bench.toString() },
-    label: `PostgreSQL ${version}`,
-    dataDir: null,
-    benchUrl: bench.toString(),
-    async cleanup() {
-      await admin`drop database if exists ${admin(name)} with (force)`;
-      await admin.end({ timeout: 5 });
+const parseCommandLine = () =>
+  parseArgs({
+    options: {
+      history: { type: "string", default: "100000" },
+      "history-seconds": { type: "string" },
+      batches: { type: "string", default: "100" },
+      "batch-clients": { type: "string", default: "4" },
+      singles: { type: "string", default: "20000" },
+      clients: { type: "string", default: "50" },
+      "phase-seconds": { type: "string", default: "60" },
+      "ceiling-seconds": { type: "string", default: "20" },
+      check: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
+  });
+
+class UsageError extends Error {}
+
+function parseOptions(): Options | null {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) return null;
+  const count = (name: string, value: string, min: number) => {
+    const n = Number(value.replaceAll("_", ""));
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be an integer ≥ ${min}, not ${value}`);
+    return n;
+  };
+  const history = count("history", values.history, 0);
+  if (history > 0 && history < 5 * BATCH) {
+    throw new UsageError(`--history must be 0 or at least ${5 * BATCH}: a batch of ${BATCH} for each fifth`);
+  }
+  return {
+    history,
+    historySeconds: values["history-seconds"]
+      ? count("history-seconds", values["history-seconds"], 1)
+      : Math.max(300, Math.ceil(history / 400)),
+    batches: count("batches", values.batches, 1),
+    batchClients: count("batch-clients", values["batch-clients"], 1),
+    singles: count("singles", values.singles, 1),
+    clients: count("clients", values.clients, 1),
+    phaseSeconds: count("phase-seconds", values["phase-seconds"], 1),
+    ceilingSeconds: count("ceiling-seconds", values["ceiling-seconds"], 1),
+    check: values.check,
   };
 }
-
-function pgliteVersion(): string {
-  const manifest = new URL("../node_modules/@electric-sql/pglite/package.json", import.meta.url);
-  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
-}
-
-// ——— the server ———
 
 async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -120,426 +145,264 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(target: Target, token: string): Promise<ServerProcess> {
-  return startServerProcess({
+/** SIGTERM to the processes this one started (the server, tsx's esbuild), by pid; then `reap` them all. */
+async function stopChildren(): Promise<void> {
+  const tree = descendantsOf(process.pid);
+  for (const pid of childrenOf(process.pid)) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  await reap(tree, 15_000);
+}
+
+/** Set on Ctrl-C: what fails after it fails because of it. */
+let interrupted = false;
+
+interface ServerRun {
+  history: PhaseStats | null;
+  batch: PhaseStats;
+  single: PhaseStats;
+  rss: { afterHistory: ProcessRss[]; end: ProcessRss[]; peak: ProcessRss[] };
+  /** PGlite: the data dir's size once the matrix exists, before the events */
+  dataDirBefore: number;
+  /** how the server ended on SIGTERM: 0 when it shut down cleanly */
+  exitCode: number | null;
+}
+
+/** The server's last few lines of output, cut short (a logged error carries its whole stack). */
+const tail = (server: ServerProcess) =>
+  server.tail
+    .slice(-5)
+    .map((line) => `\n  ${line.length > 400 ? `${line.slice(0, 400)}…` : line}`)
+    .join("");
+
+/** Starts the server, runs the three phases against it, stops it. */
+async function runServer(target: Target, options: Options, workers: string | undefined): Promise<ServerRun> {
+  const admin = `ttu_bench_${randomBytes(24).toString("base64url")}`;
+  const server: ServerProcess = await startServerProcess({
     port: await freePort(),
     readyTimeoutMs: READY_TIMEOUT_MS,
-    env: { ...target.serverEnv, TETHER_BOOTSTRAP_TOKEN: token, TETHER_LOG_LEVEL: "warn" },
-  });
-}
-
-/** Samples the server's resident set from /proc; `take()` returns the peak since the last take. */
-function rssSampler(pid: number) {
-  let peak = 0;
-  const read = () => {
-    try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-      if (kb) peak = Math.max(peak, Number(kb) * 1024);
-    } catch {
-      // the process is gone
-    }
-  };
-  const timer = setInterval(read, 100);
-  return {
-    take(): number {
-      read();
-      const out = peak;
-      peak = 0;
-      return out;
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-// ——— the API ———
-
-async function call<T>(base: string, method: string, path: string, token: string, body?: unknown) {
-  const started = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
-  });
-  const text = await res.text();
-  return { status: res.status, text, ms: performance.now() - started, json: () => JSON.parse(text) as T };
-}
-
-interface Env {
-  token: string;
-  network: (typeof NETWORKS)[number];
-  subnet: string;
-  accounts: Array<{ platform: string; ref: string; deviceId: string; userAgent: string }>;
-}
-
-/** 200 accounts, 20 environments of 10; an environment's accounts share a group, so sharing it is allowed. */
-async function createMatrix(base: string, admin: string): Promise<Env[]> {
-  const envs: Env[] = [];
-  for (let e = 0; e < ENVIRONMENTS; e += 1) {
-    const network = NETWORKS[e % NETWORKS.length]!;
-    const members: Env["accounts"] = [];
-    const ids: string[] = [];
-    for (let k = 0; k < ACCOUNTS / ENVIRONMENTS; k += 1) {
-      const n = e * (ACCOUNTS / ENVIRONMENTS) + k;
-      const account = {
-        platform: n % 3 === 0 ? "amazon" : "tiktok_shop",
-        ref: `bench-${String(n).padStart(3, "0")}`,
-        deviceId: `dev-${randomBytes(8).toString("hex")}`,
-        userAgent: pick(USER_AGENTS),
-      };
-      const res = await call<{ id: string }>(base, "POST", "/v1/accounts", admin, {
-        platform: account.platform,
-        ref: account.ref,
-        group: `team-${e}`,
-      });
-      if (res.status !== 201) throw new Error(`POST /v1/accounts: ${res.status} ${res.text}`);
-      ids.push(res.json().id);
-      members.push(account);
-    }
-    const res = await call<{ token: string }>(base, "POST", "/v1/environments", admin, {
-      name: `bench-env-${e}`,
-      account_ids: ids,
-    });
-    if (res.status !== 201) throw new Error(`POST /v1/environments: ${res.status} ${res.text}`);
-    const subnet = `${network.prefix}.${Math.floor(e / NETWORKS.length)}`;
-    envs.push({ token: res.json().token, network, subnet, accounts: members });
-  }
-  return envs;
-}
-
-function makeEvent(env: Env, id: string, at: number): EventBody {
-  const account = pick(env.accounts);
-  const login = rng() < 0.3;
-  // Mostly the environment's usual address; now and then a renewal inside its /24.
-  const host = rng() < 0.05 ? 100 + Math.floor(rng() * 100) : 10;
-  return {
-    id,
-    type: login ? "login" : "operation",
-    occurred_at: new Date(at).toISOString(),
-    account: { platform: account.platform, ref: account.ref },
-    operator: `op-${account.ref}`,
-    ...(login ? {} : { operation: pick(OPERATIONS) }),
-    ...(rng() < 0.02 ? { result: { status: "error" as const, code: "rate_limited", http_status: 429 } } : {}),
     env: {
-      ip: `${env.subnet}.${host}`,
-      device_id: account.deviceId,
-      user_agent: account.userAgent,
-      timezone: env.network.timezone,
-      locale: env.network.locale,
+      ...target.serverEnv,
+      TETHER_BOOTSTRAP_TOKEN: admin,
+      TETHER_LOG_LEVEL: "warn",
+      ...(workers ? { TETHER_WORKERS: workers } : {}),
     },
+  });
+  const pid = server.child.pid!;
+  const sampler = rssSampler(pid);
+  const api = new Api(server.base, Math.max(options.clients, options.batchClients) + 2);
+  const stop = async () => {
+    sampler.stop();
+    api.close();
+    const tree = descendantsOf(pid);
+    const asked = performance.now();
+    const exitCode = await server.stop(); // SIGTERM, then SIGKILL after 15 s
+    const seconds = (performance.now() - asked) / 1000;
+    if (exitCode !== 0) {
+      const how = exitCode === null ? `signal ${server.child.signalCode}` : `code ${exitCode}`;
+      console.log(
+        `the server did not exit cleanly on SIGTERM: ${how} after ${fmt(seconds, 1)} s${tail(server)}`,
+      );
+    }
+    const killed = await reap(tree, 5_000);
+    if (killed.length > 0)
+      console.log(`processes left running after the server exited, killed: ${killed.join(", ")}`);
+    return exitCode;
   };
-}
-
-/** 40 batches: each environment sends two, the first and second half of the history, in time order. */
-function phase1Batches(envs: Env[], now: number): Array<{ token: string; events: EventBody[] }> {
-  const start = now - HISTORY_DAYS * 24 * HOUR;
-  const half = (HISTORY_DAYS * 24 * HOUR - 2 * HOUR) / 2;
-  return Array.from({ length: PHASE1_BATCHES }, (_, b) => {
-    const env = envs[b % envs.length]!;
-    const from = start + Math.floor(b / envs.length) * half;
-    const events = Array.from({ length: BATCH }, (_, k) =>
-      makeEvent(env, `p1-${b}-${k}`, from + ((k + rng()) / BATCH) * half),
+  try {
+    console.log(`server pid ${pid} ready; creating ${ACCOUNTS} accounts and ${ENVIRONMENTS} environments`);
+    const stations = await withTimeLimit("creating the matrix", SETUP_LIMIT_MS, () =>
+      createMatrix(api, admin),
     );
-    return { token: env.token, events };
-  });
-}
+    const dataDirBefore = target.dataDir ? await dirBytes(target.dataDir) : 0;
 
-// ——— the phases ———
-
-interface PhaseResult {
-  name: string;
-  requests: number;
-  events: number;
-  errors: number;
-  firstError: string | null;
-  /** the phase hit its time limit before sending everything */
-  cut: boolean;
-  seconds: number;
-  p50: number;
-  p99: number;
-  rss: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
-}
-
-async function runPhase(
-  name: string,
-  rss: ReturnType<typeof rssSampler>,
-  work: (
-    record: (r: { status: number; ms: number; text: string }, events: number) => void,
-  ) => Promise<boolean>,
-): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  const result = { name, requests: 0, events: 0, errors: 0, firstError: null as string | null };
-  rss.take();
-  const started = performance.now();
-  const cut = await work((r, events) => {
-    result.requests += 1;
-    latencies.push(r.ms);
-    if (r.status === 202) result.events += events;
-    else {
-      result.errors += 1;
-      result.firstError ??= `${r.status} ${r.text.slice(0, 300)}`;
+    let history: PhaseStats | null = null;
+    if (options.history > 0) {
+      console.log(
+        `history: ${fmt(options.history)} events in batches of ${BATCH} from ${options.batchClients} clients (limit ${options.historySeconds} s)`,
+      );
+      let reported = 0;
+      let last: [number, number] = [0, 0];
+      history = await runPhase(api, `history, batches of ${BATCH}`, {
+        clients: options.batchClients,
+        limitMs: options.historySeconds * 1000,
+        next: historyJobs(stations, options.history, Date.now()),
+        onAnswer: (s) => {
+          // Each fifth's rate as it completes, so a long run shows how it goes.
+          const point = s.timeline.at(-1)!;
+          if (point[1] < Math.ceil(((reported + 1) * options.history) / 5)) return;
+          while (point[1] >= Math.ceil(((reported + 1) * options.history) / 5)) reported += 1;
+          const rate = (point[1] - last[1]) / (point[0] - last[0]);
+          console.log(
+            `  fifth ${reported}: ${fmt(point[1])} events at ${fmt(point[0], 1)} s, ${fmt(rate)} ev/s`,
+          );
+          last = point;
+        },
+      });
+      console.log(describePhase(history));
     }
-  });
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    ...result,
-    cut,
-    seconds,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    rss: rss.take(),
-  };
-}
+    const afterHistory = processTreeRss(pid);
+    console.log(`server RSS after the history: ${describeRss(afterHistory)}`);
 
-async function phase1(base: string, envs: Env[], rss: ReturnType<typeof rssSampler>) {
-  const batches = phase1Batches(envs, Date.now());
-  return runPhase(`1: batches of ${BATCH}, sequential`, rss, async (record) => {
-    const deadline = performance.now() + PHASE_TIME_LIMIT_MS;
-    for (const { token, events } of batches) {
-      if (performance.now() > deadline) return true;
-      record(await call(base, "POST", "/v1/events", token, { events }), events.length);
+    const now = Date.now();
+    const batch = await runPhase(api, `batches of ${BATCH}`, {
+      clients: options.batchClients,
+      limitMs: options.phaseSeconds * 1000,
+      next: jobsOf(batchPhaseJobs(stations, options.batches, now)),
+    });
+    console.log(describePhase(batch));
+    const single = await runPhase(api, "single events", {
+      clients: options.clients,
+      limitMs: options.phaseSeconds * 1000,
+      next: jobsOf(singleJobs(stations, options.singles, now)),
+    });
+    console.log(describePhase(single));
+
+    if ([history, batch, single].some((p) => p && p.errors > 0) && server.tail.length > 0) {
+      console.log(`the server's last lines:${tail(server)}`);
     }
-    return false;
-  });
-}
-
-/** Live traffic: single events of the last 90 minutes, from 50 agents at once. */
-async function phase2(base: string, envs: Env[], rss: ReturnType<typeof rssSampler>) {
-  const now = Date.now();
-  const events = Array.from({ length: PHASE2_EVENTS }, (_, i) => {
-    const env = envs[i % envs.length]!;
-    return { token: env.token, event: makeEvent(env, `p2-${i}`, now - rng() * 90 * MINUTE) };
-  });
-  return runPhase(`2: single events, ${CLIENTS} clients`, rss, async (record) => {
-    const deadline = performance.now() + PHASE_TIME_LIMIT_MS;
-    let next = 0;
-    const client = async () => {
-      while (next < events.length && performance.now() < deadline) {
-        const { token, event } = events[next++]!;
-        record(await call(base, "POST", "/v1/events", token, event), 1);
-      }
-    };
-    await Promise.all(Array.from({ length: CLIENTS }, client));
-    return next < events.length;
-  });
-}
-
-// ——— storage and the raw ceiling ———
-
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) total += (await lstat(join(entry.parentPath ?? entry.path, entry.name))).size;
-  }
-  return total;
-}
-
-type Row = Record<string, unknown>;
-
-interface Storage {
-  /** the PostgreSQL version the rows were stored by */
-  version: string;
-  bytesPerEvent: number;
-  how: string;
-  rows: Row[];
-}
-
-const sizeQuery = `select ${STORAGE_TABLES.map((t) => `pg_total_relation_size('${t}')`).join(" + ")} as bytes,
-  current_setting('server_version') as version`;
-
-/** PostgreSQL: relation sizes through a connection of our own, and the stored rows for the raw ceiling. */
-async function postgresStorage(url: string): Promise<Storage> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [size] = await sql.unsafe(sizeQuery);
-    const rows = await sql`select * from events order by received_at, id`;
-    return {
-      version: String(size?.version),
-      bytesPerEvent: Number(size?.bytes) / rows.length,
-      how: `pg_total_relation_size(${STORAGE_TABLES.join(" + ")}) / events`,
-      rows: [...rows],
-    };
-  } finally {
-    await sql.end({ timeout: 5 });
+    const end = processTreeRss(pid);
+    const peak = sampler.take();
+    console.log(`server RSS at the end: ${describeRss(end)}; peak ${fmt(maxRss(peak) / MIB)} MiB`);
+    const exitCode = await stop();
+    return { history, batch, single, rss: { afterHistory, end, peak }, dataDirBefore, exitCode };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
-/** PGlite: growth of the data dir once the server has closed it; the rows are read back from it. */
-async function pgliteStorage(dataDir: string, before: number, events: number): Promise<Storage> {
-  const grown = (await dirBytes(dataDir)) - before;
-  const db = await PGlite.create({ dataDir });
+/** Once the server has stopped, its data is ours: storage per event, then the raw ceilings beside it. */
+async function measureDatabase(
+  target: Target,
+  options: Options,
+): Promise<{ storage: Storage; ceilings: { multi: Ceiling; single: Ceiling } | null }> {
+  const db = await target.open(Math.max(options.clients, options.batchClients));
   try {
-    const rows = (await db.query<Row>("select * from events order by received_at, id")).rows;
-    const [size] = (await db.query<{ bytes: number; version: string }>(sizeQuery)).rows;
-    return {
-      version: String(size?.version),
-      bytesPerEvent: grown / events,
-      how: `data dir growth / events (tables alone: ${fmt(Number(size?.bytes) / rows.length)} B/event)`,
-      rows,
-    };
+    const storage = await withTimeLimit("measuring storage", STORAGE_LIMIT_MS, () => measureStorage(db));
+    console.log(
+      `storage: ${fmt(storage.bytesPerEvent)} B/event (${fmt(storage.bytes / MIB, 1)} MiB / ${fmt(storage.events)} events)`,
+    );
+    if (storage.events === 0) {
+      console.log("ceilings: not measured, no event was stored to take the rows' width from");
+      return { storage, ceilings: null };
+    }
+    console.log("ceilings…");
+    const limitMs = options.ceilingSeconds * 1000;
+    const ceilings = await withTimeLimit("measuring the ceilings", 2 * limitMs + SETUP_LIMIT_MS, () =>
+      measureCeilings(db, {
+        batch: BATCH,
+        batchConnections: options.batchClients,
+        batchRows: MULTI_CEILING_ROWS,
+        singleConnections: options.clients,
+        singleRows: SINGLE_CEILING_ROWS,
+        limitMs,
+      }),
+    );
+    for (const c of [ceilings.multi, ceilings.single]) {
+      console.log(
+        `  ${c.name}: ${fmt(c.rows)} rows, ${fmt(c.seconds, 1)} s → ${fmt(c.rowsPerSecond)} rows/s; ` +
+          `statement p50 ${fmt(c.p50Ms, 1)} ms, p99 ${fmt(c.p99Ms, 1)} ms`,
+      );
+    }
+    return { storage, ceilings };
   } finally {
     await db.close();
   }
 }
 
-interface Raw {
-  rowsPerSecond: number;
-  how: string;
-}
-
-const JSONB_COLUMNS = new Set(["attributes", "findings"]);
-
-async function rawPostgres(url: string, rows: Row[]): Promise<Raw> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await sql`create table bench_raw_events (like events including defaults)`;
-    const values = rows.map((r) =>
-      Object.fromEntries(
-        Object.entries(r).map(([k, v]) => [k, JSONB_COLUMNS.has(k) && v !== null ? sql.json(v as never) : v]),
-      ),
-    );
-    const started = performance.now();
-    for (let i = 0; i < values.length; i += BATCH) {
-      await sql`insert into bench_raw_events ${sql(values.slice(i, i + BATCH))}`;
-    }
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      rowsPerSecond: rows.length / seconds,
-      how: `postgres.js multi-row INSERT of ${BATCH} rows into a scratch copy of events (no indexes), same database`,
-    };
-  } finally {
-    await sql.end({ timeout: 5 });
+async function main(): Promise<number> {
+  const options = parseOptions();
+  if (!options) {
+    process.stdout.write(USAGE);
+    return 0;
   }
-}
-
-/** The server holds the data dir while it runs, so the ceiling is measured on a PGlite of our own, in memory. */
-async function rawPglite(rows: Row[]): Promise<Raw> {
-  const database = await openPglite();
-  try {
-    await database.migrate();
-    const db = (database.db as unknown as { $client: PGlite }).$client;
-    await db.exec("create table bench_raw_events (like events including defaults)");
-    const columns = Object.keys(rows[0] ?? {});
-    const started = performance.now();
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const batch = rows.slice(i, i + BATCH);
-      const tuples = batch.map(
-        (_, j) => `(${columns.map((__, c) => `$${j * columns.length + c + 1}`).join(", ")})`,
-      );
-      await db.query(
-        `insert into bench_raw_events (${columns.join(", ")}) values ${tuples.join(", ")}`,
-        batch.flatMap((r) => columns.map((c) => r[c])),
-      );
-    }
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      rowsPerSecond: rows.length / seconds,
-      how: `separate in-process PGlite in memory (the server holds the data dir): multi-row INSERT of ${BATCH} rows, no indexes`,
-    };
-  } finally {
-    await database.close();
-  }
-}
-
-// ——— the report ———
-
-function printPhase(p: PhaseResult): void {
-  console.log(`phase ${p.name}`);
-  console.log(
-    `  ${fmt(p.events)} events in ${fmt(p.requests)} requests, ${fmt(p.seconds, 1)} s → ${fmt(p.events / p.seconds)} events/s`,
-  );
-  console.log(`  request latency p50 ${fmt(p.p50, 1)} ms, p99 ${fmt(p.p99, 1)} ms`);
-  console.log(`  server RSS max ${fmt(p.rss / MIB)} MiB`);
-  if (p.errors > 0) console.log(`  ${p.errors} requests failed; first: ${p.firstError}`);
-  if (p.cut) console.log(`  stopped at the ${PHASE_TIME_LIMIT_MS / 1000} s limit before sending everything`);
-}
-
-function summary(target: Target, phases: PhaseResult[], storage: Storage, raw: Raw): string {
-  const cpu = cpus();
-  const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  const lines = [
-    `**tether ingest bench** — ${target.label} · Node ${process.version} · ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}) · ${ACCOUNTS} accounts, ${ENVIRONMENTS} environments`,
-    "",
-    row(["phase", "requests", "events", "events/s", "p50 ms", "p99 ms", "server RSS max", "vs raw"]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
-    ...phases.map((p) =>
-      row([
-        p.name +
-          (p.errors > 0 ? ` (${p.errors} failed)` : "") +
-          (p.cut ? ` (cut at ${PHASE_TIME_LIMIT_MS / 1000} s)` : ""),
-        fmt(p.requests),
-        fmt(p.events),
-        fmt(p.events / p.seconds),
-        fmt(p.p50, 1),
-        fmt(p.p99, 1),
-        `${fmt(p.rss / MIB)} MiB`,
-        `${fmt((100 * p.events) / p.seconds / raw.rowsPerSecond, 1)} %`,
-      ]),
-    ),
-    row([
-      `raw ceiling: INSERT ${BATCH} rows`,
-      fmt(Math.ceil(storage.rows.length / BATCH)),
-      fmt(storage.rows.length),
-      fmt(raw.rowsPerSecond),
-      "–",
-      "–",
-      "–",
-      "100 %",
-    ]),
-    "",
-    `Storage: ${fmt(storage.bytesPerEvent)} bytes per event (${storage.how}).`,
-    `Raw ceiling: ${raw.how}.`,
-  ];
-  return lines.join("\n");
-}
-
-async function main(): Promise<void> {
+  const workers = process.env.TETHER_WORKERS;
+  // Anything else running on the machine competes with the server, the load generator and the database.
+  const loadAtStart = loadavg()[0]!;
   const target = await prepareTarget();
-  const admin = `ttu_bench_${randomBytes(24).toString("base64url")}`;
-  let server: ServerProcess | null = null;
+  // Ctrl-C: stop the server (even one still starting: a child of ours) and drop the scratch data.
+  process.once("SIGINT", () => {
+    interrupted = true;
+    console.log("\ninterrupted: stopping the server and dropping the scratch data");
+    void stopChildren()
+      .then(() => target.cleanup())
+      .finally(() => process.exit(130));
+  });
   try {
     console.log(
-      `tether ingest bench on ${target.label}: ${target.dataDir ?? `scratch database ${new URL(target.benchUrl!).pathname.slice(1)}`}`,
+      `tether ingest bench on ${target.label} (${target.where}); ${workers ? `TETHER_WORKERS=${workers}` : "TETHER_WORKERS unset"}`,
     );
-    server = await startServer(target, admin);
-    const pid = server.child.pid!;
-    const rss = rssSampler(pid);
-    const before = target.dataDir ? await dirBytes(target.dataDir) : 0;
-    console.log(`server pid ${pid} ready; creating ${ACCOUNTS} accounts and ${ENVIRONMENTS} environments`);
-    const envs = await createMatrix(server.base, admin);
-
-    const phases = [await phase1(server.base, envs, rss)];
-    printPhase(phases[0]!);
-    phases.push(await phase2(server.base, envs, rss));
-    printPhase(phases[1]!);
-    rss.stop();
-    await server.stop();
-    server = null;
-
-    const accepted = phases.reduce((n, p) => n + p.events, 0);
-    const storage = target.benchUrl
-      ? await postgresStorage(target.benchUrl)
-      : await pgliteStorage(target.dataDir!, before, accepted);
-    if (target.kind === "pglite") target.label += ` (PostgreSQL ${storage.version}, WASM)`;
-    console.log(`storage: ${fmt(storage.bytesPerEvent)} bytes per event (${storage.how})`);
-    const raw = target.benchUrl
-      ? await rawPostgres(target.benchUrl, storage.rows)
-      : await rawPglite(storage.rows);
-    console.log(`raw ceiling: ${fmt(raw.rowsPerSecond)} rows/s — ${raw.how}`);
-    for (const p of phases)
+    if (loadAtStart > cpus().length / 2) {
       console.log(
-        `  tether/raw, phase ${p.name}: ${fmt((100 * p.events) / p.seconds / raw.rowsPerSecond, 1)} %`,
+        `warning: load average ${fmt(loadAtStart, 2)} at start: other processes compete for the CPUs`,
       );
-    console.log(`\n${summary(target, phases, storage, raw)}`);
+    }
+    const run = await runServer(target, options, workers);
+    const { storage, ceilings } = await measureDatabase(target, options);
+    const dataDirGrowthBytes = target.dataDir ? (await dirBytes(target.dataDir)) - run.dataDirBefore : null;
+
+    const cpu = cpus();
+    const database =
+      target.kind === "pglite" ? `${target.label} (PostgreSQL ${storage.version}, WASM)` : target.label;
+    const machine = `Node ${process.version} · ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}) · ${fmt(totalmem() / MIB / 1024)} GiB · load ${fmt(loadAtStart, 2)} at start`;
+    const measurements = {
+      kind: target.kind,
+      setting: `${database} · ${machine} · ${ACCOUNTS} accounts, ${ENVIRONMENTS} environments · ${workers ? `TETHER_WORKERS=${workers}` : "TETHER_WORKERS unset"}`,
+      history: {
+        requested: options.history,
+        phase: run.history,
+        fifths: run.history ? fifths(run.history.timeline, options.history) : [],
+      },
+      batch: run.batch,
+      single: run.single,
+      ceilings,
+      rss: run.rss,
+      storage,
+      dataDirGrowthBytes,
+    };
+    const figures = judge(measurements);
+    console.log(`\n${summary(measurements, figures)}`);
+
+    const withoutTimeline = (p: PhaseStats | null) => {
+      if (!p) return null;
+      const { timeline: _, ...rest } = p;
+      return rest;
+    };
+    const file = await writeResults(target.kind, {
+      date: new Date().toISOString(),
+      database,
+      machine,
+      tetherWorkers: workers ?? null,
+      options,
+      figures,
+      phases: {
+        history: withoutTimeline(run.history),
+        batch: withoutTimeline(run.batch),
+        single: withoutTimeline(run.single),
+      },
+      historyFifths: measurements.history.fifths,
+      ceilings,
+      rss: run.rss,
+      storage: { ...storage, dataDirGrowthBytes },
+      serverExitCode: run.exitCode,
+    });
+    console.log(`\nresults: ${file}`);
+    return options.check && figures.some((f) => f.pass === false) ? 1 : 0;
   } finally {
-    if (server) await server.stop();
     await target.cleanup();
   }
 }
 
-await main();
+try {
+  process.exitCode = await main();
+} catch (err) {
+  if (interrupted) await new Promise(() => {}); // the interrupt handler exits once it has cleaned up
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+  process.exitCode = 2;
+}
