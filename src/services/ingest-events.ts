@@ -24,6 +24,7 @@ import {
   failureStats,
   fillBaselines,
   findStoredEvents,
+  genericPlans,
   historyPoints,
   incidentStates,
   insertAccounts,
@@ -54,6 +55,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const MINUTE = 60_000;
 const SEP = "\u001f";
+/** The longest window a rule looks at around an event (env_hopping's hour); travel reads nearest neighbours. */
+const WINDOW_REACH = HOUR;
 /** Half the Earth's circumference: beyond distance / max speed, no two events can imply impossible travel. */
 const MAX_DISTANCE_KM = 20_040;
 export const travelHorizon = (settings: Settings) =>
@@ -148,7 +151,7 @@ async function claim(tx: TxPipeline, requests: BatchRequest[]) {
       if (p.platformFailure && p.account) keys.add(`incident${SEP}${w}${SEP}${p.account.platform}`);
     }
   }
-  const [, rows] = await tx.send([lockKeys([...keys]), findStoredEvents(ids)]);
+  const [, , rows] = await tx.send([genericPlans, lockKeys([...keys]), findStoredEvents(ids)]);
   return new Map(storedVerdicts(rows!).map((s) => [`${s.workspaceId}${SEP}${s.id}`, s]));
 }
 
@@ -177,7 +180,7 @@ export async function loadJudgeContext(
   mode: "ingest" | "dry-run",
 ): Promise<JudgeContext> {
   const settingsOf = new Map<string, Settings>();
-  const accounts = new Map<string, WantedAccount & { from: number; to: number }>();
+  const accounts = new Map<string, WantedAccount & { from: number; to: number; horizon: number }>();
   const bindings = new Map<string, { e: string; w: string; p: string; r: string }>();
   const population = new Map<string, { w: string; k: string; v: string }>();
   const peers = new Map<string, { w: string; k: string; v: string; f: number; t: number }>();
@@ -190,11 +193,12 @@ export async function loadJudgeContext(
       const t = p.event.occurredAt;
       const { platform, ref } = p.account;
       const key = accountKey(w, platform, ref);
-      const horizon = travelHorizon(settings);
       const a = accounts.get(key);
-      if (a) [a.from, a.to] = [Math.min(a.from, t - horizon), Math.max(a.to, t + horizon)];
-      else
-        accounts.set(key, { id: newId("acc"), w, p: platform, r: ref, from: t - horizon, to: t + horizon });
+      if (a) [a.from, a.to] = [Math.min(a.from, t), Math.max(a.to, t)];
+      else {
+        const horizon = travelHorizon(settings);
+        accounts.set(key, { id: newId("acc"), w, p: platform, r: ref, from: t, to: t, horizon });
+      }
       if (caller.environmentId) {
         bindings.set(`${caller.environmentId}${SEP}${key}`, {
           e: caller.environmentId,
@@ -249,7 +253,15 @@ export async function loadJudgeContext(
     loadBaselines(refs, now.getTime() - options.baselineDays * DAY),
     loadPopulation([...population.values()]),
     loadHistory(
-      wanted.map(({ w, p, r, from, to }) => ({ w, p, r, f: iso(from), t: iso(to) })),
+      wanted.map(({ w, p, r, from, to, horizon }) => ({
+        w,
+        p,
+        r,
+        f: iso(from - WINDOW_REACH),
+        t: iso(to + WINDOW_REACH),
+        tf: iso(from - horizon),
+        tt: iso(to + horizon),
+      })),
       options.historyPerAccount,
     ),
     loadAllowances(refs, now),

@@ -25,6 +25,16 @@ const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x
 // ——— claim: locks and the stored duplicates ———
 
 /**
+ * Every hot-path statement takes its sets as one opaque jsonb parameter, so a plan made for its values is
+ * no better than the generic one, while replanning a join over events' partitions cost milliseconds a bind.
+ */
+export const genericPlans: Statement = {
+  name: "generic_plans",
+  text: "set local plan_cache_mode = force_generic_plan",
+  params: [],
+};
+
+/**
  * Transaction-scoped advisory locks on arbitrary keys, in one statement and a fixed (hash) order so
  * concurrent batches cannot deadlock on them: event ids not stored yet (idempotency across concurrent
  * retries), shared values (two accounts starting to share a device at once), platforms whose failures may
@@ -47,9 +57,14 @@ export interface StoredVerdict {
 
 export const findStoredEvents = (events: Array<{ w: string; i: string }>): Statement => ({
   name: "find_stored_events",
-  text: `select e.workspace_id as w, e.id, e.account_id, e.risk, coalesce(e.findings, '[]'::jsonb) as findings
+  // One hash-index probe per id and partition: a JSON set is estimated at 100 rows, and with a young
+  // partition's missing statistics a plain join is hash-joined against a scan of every partition. OFFSET 0
+  // keeps the subquery from being flattened into such a join. An event without findings stores NULL.
+  text: `select x.w, e.id, e.account_id, e.risk, coalesce(e.findings, '[]'::jsonb) as findings
     from jsonb_to_recordset($1::jsonb) as x(w text, i text)
-    join events e on e.workspace_id = x.w and e.id = x.i`,
+    cross join lateral (
+      select e.id, e.account_id, e.risk, e.findings from events e where e.workspace_id = x.w and e.id = x.i offset 0
+    ) e`,
   params: [json(events)],
 });
 
@@ -158,25 +173,40 @@ export const loadPopulation = (pairs: Array<{ w: string; k: string; v: string }>
   params: [json(pairs)],
 });
 
-/** Each account's events in its window, nearest first, at most `perAccount`; `ip` only when public. */
+/**
+ * What the time-window rules read of each account's other events: every event in [f, t] (the batch's span of
+ * the account, widened by the longest rule window), nearest first and at most `perAccount`; and for travel,
+ * only the nearest located event before f and after t within [tf, tt]. `ip` only when public.
+ */
 export const loadHistory = (
-  windows: Array<{ w: string; p: string; r: string; f: string; t: string }>,
+  windows: Array<{ w: string; p: string; r: string; f: string; t: string; tf: string; tt: string }>,
   perAccount: number,
-): Statement => ({
-  name: "load_history",
-  // One index range per account: a busy account must not crowd out the others' history.
-  text: `select a.id as account_id, h.*
-    from jsonb_to_recordset($1::jsonb) as x(w text, p text, r text, f timestamptz, t timestamptz) ${JOIN_ACCOUNT}
-    cross join lateral (
-      select e.id, ${ms("e.occurred_at")} as at, case when e.ip_class = 'public' then e.ip end as ip,
+): Statement => {
+  const columns = `e.id, ${ms("e.occurred_at")} as at, case when e.ip_class = 'public' then e.ip end as ip,
         (e.type = 'login' or e.operation = 'login') as login, e.result_status = 'error' as failed,
-        e.asn, e.lat, e.lon, e.accuracy_km, e.country, e.region, e.city
-      from events e
-      where e.account_id = a.id and e.occurred_at between x.f and x.t
-      order by e.occurred_at desc limit $2::int
+        e.asn, e.lat, e.lon, e.accuracy_km, e.country, e.region, e.city`;
+  return {
+    name: "load_history",
+    // Index ranges on (account_id, occurred_at) per account: a busy account must not crowd out the others.
+    text: `select a.id as account_id, h.*
+    from jsonb_to_recordset($1::jsonb) as x(w text, p text, r text, f timestamptz, t timestamptz, tf timestamptz,
+      tt timestamptz) ${JOIN_ACCOUNT}
+    cross join lateral (
+      (select ${columns} from events e
+        where e.account_id = a.id and e.occurred_at between x.f and x.t
+        order by e.occurred_at desc limit $2::int)
+      union all
+      (select ${columns} from events e
+        where e.account_id = a.id and e.occurred_at >= x.tf and e.occurred_at < x.f and e.lat is not null
+        order by e.occurred_at desc limit 1)
+      union all
+      (select ${columns} from events e
+        where e.account_id = a.id and e.occurred_at > x.t and e.occurred_at <= x.tt and e.lat is not null
+        order by e.occurred_at limit 1)
     ) h`,
-  params: [json(windows), perAccount],
-});
+    params: [json(windows), perAccount],
+  };
+};
 
 export function historyPoints(rows: Row[]): Array<HistoryPoint & { accountId: string }> {
   return rows.map((r) => ({
