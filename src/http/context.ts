@@ -41,3 +41,11 @@ export interface HonoEnv {
     auth: AuthInfo;
   };
 }
+
+/** The caller of a request as the services name it: workspace, environment (agents) and the token's name. */
+export const callerOf = (auth: AuthInfo) => ({
+  workspaceId: auth.workspaceId,
+  environmentId: auth.environmentId,
+  tokenId: auth.tokenId,
+  name: auth.tokenName,
+});

@@ -1,5 +1,6 @@
 import { ipSubnetSql } from "../../db/schema/telemetry.ts";
 import type { Baseline } from "../core/baseline.ts";
+import type { FailureStats } from "../core/incidents.ts";
 import type { BaselineKind, IncidentState, Pin, Severity } from "../core/model.ts";
 import type { HistoryPoint, PeerUse } from "../core/rules/types.ts";
 import type { LockedAccount, WriteSet } from "../core/write-set.ts";
@@ -631,7 +632,7 @@ export const failureStats = (
   params: [json(windows), json(codes)],
 });
 
-export function failureRows(rows: Row[]) {
+export function failureRows(rows: Row[]): FailureStats[] {
   return rows.map((r) => ({
     workspaceId: r.w as string,
     platform: r.platform as string,

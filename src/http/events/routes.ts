@@ -3,7 +3,7 @@ import { eventProblems } from "../../core/event.ts";
 import { ApiError } from "../../errors.ts";
 import { ingestEvents } from "../../services/ingest-events.ts";
 import { IngestOverloaded } from "../../services/ingest-pipeline.ts";
-import type { AppDeps } from "../context.ts";
+import { type AppDeps, callerOf } from "../context.ts";
 import { allow } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter, zodDetails } from "../openapi.ts";
 import { sourceIp } from "../source-ip.ts";
@@ -54,12 +54,7 @@ export function eventsRouter(deps: AppDeps) {
         result = await ingestEvents({
           ctx: { ingest: deps.ingest },
           input: {
-            caller: {
-              workspaceId: auth.workspaceId,
-              environmentId: auth.environmentId,
-              tokenId: auth.tokenId,
-              name: auth.tokenName,
-            },
+            caller: callerOf(auth),
             settings: auth.settings,
             sourceIp: sourceIp(c, deps.env.TETHER_TRUST_PROXY),
             events: inputs,

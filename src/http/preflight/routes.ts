@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
-import type { AppDeps } from "../context.ts";
+import { type AppDeps, callerOf } from "../context.ts";
 import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
 import { IncidentSchema, incidentJson } from "../incidents/schemas.ts";
 import { allow } from "../middleware/auth.ts";
@@ -57,12 +57,7 @@ export function preflightRouter(deps: AppDeps) {
         options: { baselineDays: deps.env.TETHER_BASELINE_DAYS, historyPerAccount: 2_000 },
       },
       input: {
-        caller: {
-          workspaceId: auth.workspaceId,
-          environmentId: auth.environmentId,
-          tokenId: auth.tokenId,
-          name: auth.tokenName,
-        },
+        caller: callerOf(auth),
         settings: auth.settings,
         sourceIp: sourceIp(c, deps.env.TETHER_TRUST_PROXY),
         question: body,
