@@ -75,6 +75,9 @@ export class IngestPipeline {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // Let the requests that have arrived meanwhile be read and queued first: an in-process database
+      // (PGlite) answers through microtasks alone, so without this turn every group would hold one request.
+      await new Promise((resolve) => setImmediate(resolve));
       const group = this.takeGroup();
       const events = group.reduce((n, p) => n + eventsOf(p), 0);
       this.queuedEvents -= events;
