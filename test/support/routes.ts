@@ -19,7 +19,7 @@ export interface ProtectedRoute {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** with `:alert`, `:account`, `:environment` or `:token` where an id goes */
   path: string;
-  /** the callers CONTRACT.md lets through */
+  /** the callers the API documents as allowed */
   allowed: readonly Caller[];
   /** a valid body, fresh per call (unique names and ids) */
   body?: () => unknown;
