@@ -24,7 +24,6 @@ import {
   failureStats,
   fillBaselines,
   findStoredEvents,
-  genericPlans,
   historyPoints,
   incidentStates,
   insertAccounts,
@@ -151,7 +150,7 @@ async function claim(tx: TxPipeline, requests: BatchRequest[]) {
       if (p.platformFailure && p.account) keys.add(`incident${SEP}${w}${SEP}${p.account.platform}`);
     }
   }
-  const [, , rows] = await tx.send([genericPlans, lockKeys([...keys]), findStoredEvents(ids)]);
+  const [, rows] = await tx.send([lockKeys([...keys]), findStoredEvents(ids)]);
   return new Map(storedVerdicts(rows!).map((s) => [`${s.workspaceId}${SEP}${s.id}`, s]));
 }
 

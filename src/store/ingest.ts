@@ -25,22 +25,6 @@ const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x
 
 // ——— claim: locks and the stored duplicates ———
 
-/**
- * Every hot-path statement takes its sets as one opaque jsonb parameter, so a plan made for its values is
- * no better than the generic one, while replanning a join over events' partitions cost milliseconds a bind.
- */
-export const genericPlans: Statement = {
-  name: "generic_plans",
-  text: "set local plan_cache_mode = force_generic_plan",
-  params: [],
-};
-
-/**
- * Transaction-scoped advisory locks on arbitrary keys, in one statement and a fixed (hash) order so
- * concurrent batches cannot deadlock on them: event ids not stored yet (idempotency across concurrent
- * retries), shared values (two accounts starting to share a device at once), platforms whose failures may
- * open an incident.
- */
 export const lockKeys = (keys: string[]): Statement => ({
   name: "lock_keys",
   text: `select count(pg_advisory_xact_lock(h))::int as n from (
