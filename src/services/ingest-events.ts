@@ -19,6 +19,7 @@ import type { LockedAccount } from "../core/write-set.ts";
 import { newId } from "../ids.ts";
 import type { Db } from "../store/db.ts";
 import {
+  customPlans,
   extendIncidents,
   failureRows,
   failureStats,
@@ -150,7 +151,7 @@ async function claim(tx: TxPipeline, requests: BatchRequest[]) {
       if (p.platformFailure && p.account) keys.add(`incident${SEP}${w}${SEP}${p.account.platform}`);
     }
   }
-  const [, rows] = await tx.send([lockKeys([...keys]), findStoredEvents(ids)]);
+  const [, , rows] = await tx.send([customPlans, lockKeys([...keys]), findStoredEvents(ids)]);
   return new Map(storedVerdicts(rows!).map((s) => [`${s.workspaceId}${SEP}${s.id}`, s]));
 }
 

@@ -25,6 +25,17 @@ const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x
 
 // ——— claim: locks and the stored duplicates ———
 
+/**
+ * A prepared statement's generic plan is made once per connection and kept: one made while the week's
+ * partitions were empty seq-scans them for ever after (3 s per idempotency lookup once a million events had
+ * arrived). The hot path plans each execution for the partitions as they are.
+ */
+export const customPlans: Statement = {
+  name: "custom_plans",
+  text: "set local plan_cache_mode = force_custom_plan",
+  params: [],
+};
+
 export const lockKeys = (keys: string[]): Statement => ({
   name: "lock_keys",
   text: `select count(pg_advisory_xact_lock(h))::int as n from (
