@@ -19,12 +19,12 @@ import type { LockedAccount } from "../core/write-set.ts";
 import { newId } from "../ids.ts";
 import type { Db } from "../store/db.ts";
 import {
-  customPlans,
   extendIncidents,
   failureRows,
   failureStats,
   fillBaselines,
   findStoredEvents,
+  genericPlans,
   historyPoints,
   incidentStates,
   insertAccounts,
@@ -151,7 +151,7 @@ async function claim(tx: TxPipeline, requests: BatchRequest[]) {
       if (p.platformFailure && p.account) keys.add(`incident${SEP}${w}${SEP}${p.account.platform}`);
     }
   }
-  const [, , rows] = await tx.send([customPlans, lockKeys([...keys]), findStoredEvents(ids)]);
+  const [, , rows] = await tx.send([genericPlans, lockKeys([...keys]), findStoredEvents(ids)]);
   return new Map(storedVerdicts(rows!).map((s) => [`${s.workspaceId}${SEP}${s.id}`, s]));
 }
 

@@ -1,6 +1,5 @@
 import { ipSubnetSql } from "../../db/schema/telemetry.ts";
 import type { Baseline } from "../core/baseline.ts";
-import type { FailureStats } from "../core/incidents.ts";
 import type { BaselineKind, IncidentState, Pin, Severity } from "../core/model.ts";
 import type { HistoryPoint, PeerUse } from "../core/rules/types.ts";
 import type { LockedAccount, WriteSet } from "../core/write-set.ts";
@@ -26,16 +25,21 @@ const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x
 // ——— claim: locks and the stored duplicates ———
 
 /**
- * A prepared statement's generic plan is made once per connection and kept: one made while the week's
- * partitions were empty seq-scans them for ever after (3 s per idempotency lookup once a million events had
- * arrived). The hot path plans each execution for the partitions as they are.
+ * Every hot-path statement takes its sets as one opaque jsonb parameter, so a plan made for its values is
+ * no better than the generic one, while replanning a join over events' partitions cost milliseconds a bind.
  */
-export const customPlans: Statement = {
-  name: "custom_plans",
-  text: "set local plan_cache_mode = force_custom_plan",
+export const genericPlans: Statement = {
+  name: "generic_plans",
+  text: "set local plan_cache_mode = force_generic_plan",
   params: [],
 };
 
+/**
+ * Transaction-scoped advisory locks on arbitrary keys, in one statement and a fixed (hash) order so
+ * concurrent batches cannot deadlock on them: event ids not stored yet (idempotency across concurrent
+ * retries), shared values (two accounts starting to share a device at once), platforms whose failures may
+ * open an incident.
+ */
 export const lockKeys = (keys: string[]): Statement => ({
   name: "lock_keys",
   text: `select count(pg_advisory_xact_lock(h))::int as n from (
@@ -627,7 +631,7 @@ export const failureStats = (
   params: [json(windows), json(codes)],
 });
 
-export function failureRows(rows: Row[]): FailureStats[] {
+export function failureRows(rows: Row[]) {
   return rows.map((r) => ({
     workspaceId: r.w as string,
     platform: r.platform as string,

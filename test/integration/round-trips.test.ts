@@ -109,7 +109,7 @@ describe("ingest round trips", () => {
     const { res, transactions } = await ingest(ws.admin, events);
     expect(res.body.duplicates).toBe(2);
     const statements = transactions.flat(2);
-    expect(statements).toEqual(["begin", "custom_plans", "lock_keys", "find_stored_events", "commit"]);
+    expect(statements).toEqual(["begin", "generic_plans", "lock_keys", "find_stored_events", "commit"]);
   });
 
   it("takes at most four round trips when platform-side failures may open an incident", async () => {
