@@ -48,6 +48,7 @@ import {
 } from "../store/ingest.ts";
 import { ensureEventPartitions, weekStart } from "../store/partitions.ts";
 import type { Pipeline, Statement, TxPipeline } from "../store/runner.ts";
+import { iso } from "../store/sql.ts";
 import type { IngestOptions, ServiceContext } from "./context.ts";
 import { IngestPipeline, type PipelineLimits } from "./ingest-pipeline.ts";
 
@@ -72,8 +73,6 @@ export interface BatchOutcome {
   duplicates: number;
   results: EventVerdict[];
 }
-
-const iso = (t: number) => new Date(t).toISOString();
 
 /**
  * Judges and stores the requests of one group commit in one transaction, in at most four round trips

@@ -1,10 +1,12 @@
 import { ipSubnetSql } from "../../db/schema/telemetry.ts";
 import type { Baseline } from "../core/baseline.ts";
+import type { FailureStats, NewIncident } from "../core/incidents.ts";
 import type { BaselineKind, IncidentState, Pin, Severity } from "../core/model.ts";
 import type { HistoryPoint, PeerUse } from "../core/rules/types.ts";
 import type { LockedAccount, WriteSet } from "../core/write-set.ts";
 import { newId } from "../ids.ts";
 import type { Row, Statement } from "./runner.ts";
+import { iso } from "./sql.ts";
 
 /**
  * The ingest hot path as prepared statements: every statement takes a whole set as one jsonb parameter, so
@@ -15,7 +17,6 @@ import type { Row, Statement } from "./runner.ts";
 
 const json = (value: unknown) => JSON.stringify(value);
 const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
-const iso = (t: number | Date) => new Date(t).toISOString();
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /** Rows of every set travel as jsonb and are unpacked with jsonb_to_recordset. */
@@ -631,7 +632,7 @@ export const failureStats = (
   params: [json(windows), json(codes)],
 });
 
-export function failureRows(rows: Row[]) {
+export function failureRows(rows: Row[]): FailureStats[] {
   return rows.map((r) => ({
     workspaceId: r.w as string,
     platform: r.platform as string,
@@ -645,18 +646,7 @@ export function failureRows(rows: Row[]) {
   }));
 }
 
-export const insertIncidents = (
-  incidents: Array<{
-    id: string;
-    workspaceId: string;
-    platform: string;
-    title: string;
-    startedAt: number;
-    lastFailureAt: number;
-    evidence: Record<string, unknown>;
-  }>,
-  now: Date,
-): Statement => ({
+export const insertIncidents = (incidents: NewIncident[], now: Date): Statement => ({
   name: "insert_incidents",
   text: `insert into incidents (id, workspace_id, platform, region, title, source, status, started_at, ended_at,
       last_failure_at, evidence, created_by, created_at, updated_at)
