@@ -75,6 +75,10 @@ export function openPostgres(url: string, options: OpenOptions & { max?: number 
     max: options.max ?? 10,
     prepare: true,
     onnotice: () => {},
+    // JIT compiles a plan's expressions at every execution, and a cached generic plan over events' partitions
+    // is estimated far above jit_above_cost: each idempotency lookup then spent 0.15–4 s compiling code it ran
+    // for 1 ms. tether's statements are short OLTP reads and writes, so its sessions run without JIT.
+    connection: { application_name: "tether", jit: "off" },
     // TLS connections keep the driver's own socket (it wraps it itself).
     ...(tls
       ? {}

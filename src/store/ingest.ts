@@ -28,10 +28,12 @@ const JOIN_ACCOUNT = `join accounts a on a.workspace_id = x.w and a.platform = x
 /**
  * Every hot-path statement takes its sets as one opaque jsonb parameter, so a plan made for its values is
  * no better than the generic one, while replanning a join over events' partitions cost milliseconds a bind.
+ * JIT is off for the transaction too (the sessions start with it off, but a pooler may drop startup
+ * parameters): a generic plan over every partition is costed high enough to be compiled at every execution.
  */
 export const genericPlans: Statement = {
   name: "generic_plans",
-  text: "set local plan_cache_mode = force_generic_plan",
+  text: `select set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)`,
   params: [],
 };
 

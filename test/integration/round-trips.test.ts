@@ -12,6 +12,7 @@ import { defaultEnv } from "../../src/env.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { type BatchRequest, commitBatch } from "../../src/services/ingest-events.ts";
 import { type Database, openPostgres } from "../../src/store/db.ts";
+import { genericPlans } from "../../src/store/ingest.ts";
 import { ensureEventPartitions } from "../../src/store/partitions.ts";
 import { client } from "../support/api.ts";
 import { event, HOUR, IP, MINUTE, newWorkspace, uid } from "../support/factories.ts";
@@ -208,5 +209,25 @@ describe.runIf(inject("databaseUrl"))("ingest round trips on the wire (PostgreSQ
     await commitBatch(ctx, options, [request(300), request(200)]);
     expect(trips.transactions.slice(tripsBefore).flat()).toHaveLength(3);
     expect(flights - before).toBe(3);
+  });
+});
+
+describe.runIf(inject("databaseUrl"))("JIT on the server's sessions (PostgreSQL)", () => {
+  let database: Database;
+  beforeAll(() => {
+    database = openPostgres(inject("databaseUrl")!, { max: 1 });
+  });
+  afterAll(() => database?.close());
+
+  it("is off for every session, and again inside the hot path's transaction", async () => {
+    // A cached generic plan over every events partition is costed above jit_above_cost: with JIT on, each
+    // idempotency lookup compiled ~150 functions (0.15–4 s) to run for a millisecond.
+    const [session] = await database.runner.send([{ name: "show_jit", text: "show jit", params: [] }]);
+    expect(session![0]!.jit).toBe("off");
+    const inTransaction = await database.runner.transaction(async (tx) => {
+      const [, shown] = await tx.send([genericPlans, { name: "show_jit_tx", text: "show jit", params: [] }]);
+      return shown![0]!.jit;
+    });
+    expect(inTransaction).toBe("off");
   });
 });
