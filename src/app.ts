@@ -13,6 +13,7 @@ import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter } from "./http/events/routes.ts";
 import { incidentsRouter } from "./http/incidents/routes.ts";
 import { AuthCache, authenticate } from "./http/middleware/auth.ts";
+import { AuthFailureLimiter } from "./http/middleware/rate-limit.ts";
 import { newRouter } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
@@ -36,7 +37,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /** The ingest pipeline of one app, configured from its environment. */
 export function createIngestFor(
-  deps: Omit<AppDeps, "ingest" | "authCache">,
+  deps: Omit<AppDeps, "ingest" | "authCache" | "authLimiter">,
   overrides: Partial<IngestOptions & PipelineLimits> = {},
 ): Ingest {
   return createIngest(
@@ -53,11 +54,17 @@ export function createIngestFor(
 }
 
 /** Builds the HTTP app from its dependencies; nothing here opens, listens or reads at import time. */
-export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { ingest?: Ingest }) {
+export function createApp(
+  given: Omit<AppDeps, "ingest" | "authCache" | "authLimiter"> & { ingest?: Ingest },
+) {
   const deps: AppDeps = {
     ...given,
     ingest: given.ingest ?? createIngestFor(given),
-    authCache: new AuthCache(given.env.TETHER_AUTH_CACHE_MS),
+    authCache: new AuthCache(given.env.TETHER_AUTH_CACHE_MS, given.env.TETHER_TOKEN_PEPPER),
+    authLimiter: new AuthFailureLimiter(
+      given.env.TETHER_AUTH_FAILURE_LIMIT,
+      given.env.TETHER_AUTH_FAILURE_WINDOW_S * 1000,
+    ),
   };
   const app = newRouter();
 
