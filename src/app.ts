@@ -7,6 +7,7 @@ import { overridesRouter } from "./http/accounts/overrides.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
 import { associationsRouter } from "./http/associations/routes.ts";
+import { auditRouter } from "./http/audit/routes.ts";
 import type { AppDeps } from "./http/context.ts";
 import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
@@ -110,6 +111,7 @@ export function createApp(
   app.route("/", incidentsRouter(deps));
   app.route("/", preflightRouter(deps));
   app.route("/", overridesRouter(deps));
+  app.route("/", auditRouter(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
