@@ -38,7 +38,7 @@ const auditJson = (a: AuditRow): z.infer<typeof AuditEntrySchema> => ({
 });
 
 const instant = z.iso
-  .datetime({ offset: true })
+  .datetime({ offset: true, abort: true })
   .refine((v) => !Number.isNaN(Date.parse(v)), "is not a representable instant");
 
 const list = createRoute({
