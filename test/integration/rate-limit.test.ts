@@ -76,6 +76,16 @@ describe("failed authentication is rate-limited", () => {
     expect((await whoami(other.body.token, freshAddress())).status).toBe(200);
   });
 
+  it("counts an IPv6 /64 as one address", async () => {
+    const ws = await newWorkspace(t.database);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 21; i++)
+      statuses.push((await whoami(`wrong-${uid()}`, `2001:db8:7:7::${i.toString(16)}`)).status);
+    expect(statuses).toEqual([...Array(20).fill(401), 429]);
+    expect((await whoami(ws.viewer, "2001:db8:7:7:ffff::1")).status).toBe(429);
+    expect((await whoami(ws.viewer, "2001:db8:7:8::1")).status).toBe(200);
+  });
+
   it("never slows or counts callers whose token is right", async () => {
     const ws = await newWorkspace(t.database);
     const from = freshAddress();
