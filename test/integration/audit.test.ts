@@ -184,6 +184,8 @@ describe("GET /v1/audit", () => {
   it.each([
     ["since=yesterday", "since"],
     ["until=2026-13-01T00:00:00Z", "until"],
+    ["since=0000-01-01T00:00:00Z", "since"],
+    ["until=0000-06-01T00:00:00+02:00", "until"],
     ["limit=501", "limit"],
     ["limit=0", "limit"],
     ["action=%00", "action"],
