@@ -7,12 +7,14 @@ import { overridesRouter } from "./http/accounts/overrides.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
 import { associationsRouter } from "./http/associations/routes.ts";
+import { auditRouter } from "./http/audit/routes.ts";
 import type { AppDeps } from "./http/context.ts";
 import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter } from "./http/events/routes.ts";
 import { incidentsRouter } from "./http/incidents/routes.ts";
 import { AuthCache, authenticate } from "./http/middleware/auth.ts";
+import { AuthFailureLimiter } from "./http/middleware/rate-limit.ts";
 import { newRouter } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
@@ -36,7 +38,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /** The ingest pipeline of one app, configured from its environment. */
 export function createIngestFor(
-  deps: Omit<AppDeps, "ingest" | "authCache">,
+  deps: Omit<AppDeps, "ingest" | "authCache" | "authLimiter">,
   overrides: Partial<IngestOptions & PipelineLimits> = {},
 ): Ingest {
   return createIngest(
@@ -53,11 +55,17 @@ export function createIngestFor(
 }
 
 /** Builds the HTTP app from its dependencies; nothing here opens, listens or reads at import time. */
-export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { ingest?: Ingest }) {
+export function createApp(
+  given: Omit<AppDeps, "ingest" | "authCache" | "authLimiter"> & { ingest?: Ingest },
+) {
   const deps: AppDeps = {
     ...given,
     ingest: given.ingest ?? createIngestFor(given),
-    authCache: new AuthCache(given.env.TETHER_AUTH_CACHE_MS),
+    authCache: new AuthCache(given.env.TETHER_AUTH_CACHE_MS, given.env.TETHER_TOKEN_PEPPER),
+    authLimiter: new AuthFailureLimiter(
+      given.env.TETHER_AUTH_FAILURE_LIMIT,
+      given.env.TETHER_AUTH_FAILURE_WINDOW_S * 1000,
+    ),
   };
   const app = newRouter();
 
@@ -103,6 +111,7 @@ export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { inges
   app.route("/", incidentsRouter(deps));
   app.route("/", preflightRouter(deps));
   app.route("/", overridesRouter(deps));
+  app.route("/", auditRouter(deps));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

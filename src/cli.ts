@@ -1,12 +1,14 @@
 import cluster from "node:cluster";
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { systemClock } from "./clock.ts";
 import { runPrimary, workerCount } from "./cluster.ts";
 import { ConfigError, parseEnv } from "./env.ts";
 import { startServer } from "./main.ts";
 import { isUniqueViolation } from "./store/accounts.ts";
+import { writeAudit } from "./store/audit.ts";
 import { openDatabase } from "./store/db.ts";
-import { createWorkspace, findWorkspaceBySlug, issueToken } from "./store/tenancy.ts";
+import { createWorkspace, findWorkspaceBySlug, issueToken, loadPepper } from "./store/tenancy.ts";
 
 const USAGE = `usage: tether <command>
 
@@ -73,13 +75,17 @@ async function serveCommand(): Promise<number> {
   return 0;
 }
 
+/** The CLI's audit actor: who ran it on this machine (tokens made here have no token to name). */
+const cliActor = () => ({ tokenId: null, name: `cli:${userInfo().username}` });
+
 async function withDatabase(
-  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>,
+  fn: (db: Awaited<ReturnType<typeof openDatabase>>, env: ReturnType<typeof parseEnv>) => Promise<void>,
 ): Promise<number> {
-  const database = await openDatabase(parseEnv());
+  const env = parseEnv();
+  const database = await openDatabase(env);
   try {
     await database.migrate();
-    await fn(database);
+    await fn(database, env);
     return 0;
   } finally {
     await database.close();
@@ -99,14 +105,28 @@ async function tokenCreate(args: string[]): Promise<number> {
   if (role !== "viewer" && role !== "reviewer" && role !== "admin") {
     throw new UsageError("token create needs --role viewer|reviewer|admin");
   }
-  return withDatabase(async ({ db }) => {
+  return withDatabase(async ({ db }, env) => {
     const ws = await findWorkspaceBySlug(db, values.workspace!);
     if (!ws) throw new UsageError(`no workspace "${values.workspace}"`);
-    const { secret } = await issueToken(
-      db,
-      { workspaceId: ws.id, kind: "user", role, name: values.name ?? `${role} (cli)` },
-      systemClock.now(),
-    );
+    const pepper = await loadPepper(db, env.TETHER_TOKEN_PEPPER);
+    const now = systemClock.now();
+    const secret = await db.transaction(async (tx) => {
+      const issued = await issueToken(
+        tx,
+        { workspaceId: ws.id, kind: "user", role, name: values.name ?? `${role} (cli)` },
+        pepper,
+        now,
+      );
+      await writeAudit(tx, ws.id, cliActor(), now, [
+        {
+          action: "token.issued",
+          targetType: "token",
+          targetId: issued.token.id,
+          details: { kind: "user", role },
+        },
+      ]);
+      return issued.secret;
+    });
     process.stdout.write(`${secret}\n`);
   });
 }
@@ -120,15 +140,29 @@ async function workspaceCreate(args: string[]): Promise<number> {
   const slug = positionals[0];
   if (!slug || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(slug))
     throw new UsageError("workspace create needs a SLUG like acme-agency");
-  return withDatabase(async ({ db }) => {
+  return withDatabase(async ({ db }, env) => {
     const now = systemClock.now();
+    const pepper = await loadPepper(db, env.TETHER_TOKEN_PEPPER);
     try {
-      const ws = await createWorkspace(db, { slug, name: values.name ?? slug }, now);
-      const { secret } = await issueToken(
-        db,
-        { workspaceId: ws.id, kind: "user", role: "admin", name: "admin (cli)" },
-        now,
-      );
+      const secret = await db.transaction(async (tx) => {
+        const ws = await createWorkspace(tx, { slug, name: values.name ?? slug }, now);
+        const issued = await issueToken(
+          tx,
+          { workspaceId: ws.id, kind: "user", role: "admin", name: "admin (cli)" },
+          pepper,
+          now,
+        );
+        await writeAudit(tx, ws.id, cliActor(), now, [
+          { action: "workspace.created", targetType: "workspace", targetId: ws.id, details: { slug } },
+          {
+            action: "token.issued",
+            targetType: "token",
+            targetId: issued.token.id,
+            details: { kind: "user", role: "admin" },
+          },
+        ]);
+        return issued.secret;
+      });
       process.stdout.write(`${secret}\n`);
     } catch (err) {
       if (isUniqueViolation(err)) throw new UsageError(`workspace "${slug}" already exists`);

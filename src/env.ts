@@ -34,6 +34,11 @@ const EnvObject = z.object({
   TETHER_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   /** how long a process may reuse a token it has read (0: never); a revocation elsewhere takes this long */
   TETHER_AUTH_CACHE_MS: int(2_000, 0, 60_000),
+  /** keys token hashes; unset: one generated once and kept in the database (see docs/adr/0013) */
+  TETHER_TOKEN_PEPPER: z.string().min(32, "must be at least 32 characters").optional(),
+  /** failed authentications per source address and per token within the window, then 429 (0: no limit) */
+  TETHER_AUTH_FAILURE_LIMIT: int(20, 0, 1_000_000),
+  TETHER_AUTH_FAILURE_WINDOW_S: int(60, 1, 86_400),
   TETHER_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   TETHER_TRUST_PROXY: z
     .enum(["true", "false", "1", "0"])

@@ -20,7 +20,12 @@ export const createLogger = (env: Env): Logger =>
 /** Migrations and the first workspace: once per start, before any process serves. */
 export async function prepareDatabase(env: Env, database: Database): Promise<void> {
   await database.migrate();
-  const boot = await bootstrap(database.db, env.TETHER_BOOTSTRAP_TOKEN, systemClock.now());
+  const boot = await bootstrap(
+    database.db,
+    env.TETHER_BOOTSTRAP_TOKEN,
+    systemClock.now(),
+    env.TETHER_TOKEN_PEPPER,
+  );
   if (boot?.generated) {
     // Printed once, to the terminal only: it is stored as a hash and cannot be shown again.
     process.stdout.write(

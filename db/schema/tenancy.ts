@@ -21,8 +21,10 @@ export const tokens = pgTable(
     role: text("role", { enum: ["agent", "viewer", "reviewer", "admin"] }).notNull(),
     name: text("name").notNull(),
     environmentId: text("environment_id"),
+    /** HMAC-SHA-256 under the token pepper of the secret's SHA-256 (hex); see src/store/tenancy.ts */
     secretHash: text("secret_hash").notNull().unique(),
-    prefix: text("prefix").notNull(),
+    /** which pepper keyed secret_hash; NULL: a plain SHA-256 from before migration 0006, upgraded at start */
+    pepperId: text("pepper_id"),
     createdAt: ts("created_at").notNull().defaultNow(),
     revokedAt: ts("revoked_at"),
     lastUsedAt: ts("last_used_at"),
@@ -45,5 +47,18 @@ export const auditLog = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     at: ts("at").notNull(),
   },
-  (t) => [index("audit_target_idx").on(t.workspaceId, t.targetType, t.targetId)],
+  (t) => [
+    index("audit_target_idx").on(t.workspaceId, t.targetType, t.targetId),
+    index("audit_workspace_idx").on(t.workspaceId, t.id),
+  ],
 );
+
+/**
+ * Keys the server made for itself: the token pepper when TETHER_TOKEN_PEPPER is not set, generated once so that
+ * every process (and every restart) hashes tokens alike.
+ */
+export const serverSecrets = pgTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});

@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics.ts";
 import type { Ingest } from "../services/ingest-events.ts";
 import type { Database } from "../store/db.ts";
 import type { AuthCache } from "./middleware/auth.ts";
+import type { AuthFailureLimiter } from "./middleware/rate-limit.ts";
 
 export interface AppDeps {
   database: Database;
@@ -19,6 +20,8 @@ export interface AppDeps {
   ingest: Ingest;
   /** tokens this process has just read; cleared whenever tokens or settings change */
   authCache: AuthCache;
+  /** failed authentications of this process, per source address and per token presented */
+  authLimiter: AuthFailureLimiter;
 }
 
 export const ROLES = ["agent", "viewer", "reviewer", "admin"] as const;

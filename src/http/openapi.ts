@@ -31,19 +31,26 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
   404: ["not_found", "No such object in the caller's workspace"],
   409: ["conflict", "Conflicts with an existing object"],
   413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
+  429: [
+    "rate_limited",
+    "Too many failed authentications from this address or for this token: retry after `Retry-After` seconds",
+  ],
   503: [
     "unavailable",
     "Busy or the database is unreachable: nothing was stored; retry after `Retry-After` seconds",
   ],
 };
 
-/** The error answers a route declares: the shared envelope under each status. */
+/**
+ * The error answers a route declares: the shared envelope under each status. A route that authenticates
+ * (401) may also answer 429 to a caller past the failed-authentication limit.
+ */
 export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 503>) {
   const out: Record<
     number,
     { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
   > = {};
-  for (const s of statuses) {
+  for (const s of statuses.includes(401) ? [...statuses, 429] : statuses) {
     out[s] = {
       description: ERROR_DESCRIPTIONS[s]![1],
       content: { "application/json": { schema: ErrorSchema } },

@@ -1,8 +1,8 @@
-import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { accounts, environmentAccounts, type Pin } from "../../db/schema/accounts.ts";
 import { baselineValues, events, ipSubnetSql, userAgents } from "../../db/schema/telemetry.ts";
 import { newId } from "../ids.ts";
-import type { Db } from "./db.ts";
+import { type Db, rows } from "./db.ts";
 import { epochMs } from "./sql.ts";
 
 export type AccountRow = typeof accounts.$inferSelect;
@@ -193,4 +193,75 @@ export async function accountEvents(
     )
     .orderBy(desc(events.occurredAt), desc(events.id))
     .limit(limit + 1);
+}
+
+export interface ErasedCounts {
+  events: number;
+  baseline_values: number;
+  links: number;
+  alerts_deleted: number;
+  alerts_tombstoned: number;
+  environment_bindings: number;
+  allowances: number;
+  overrides: number;
+  preflights: number;
+  other_events_redacted: number;
+}
+
+/**
+ * Erases one account and everything that is about it alone. What also concerns other accounts stays, with
+ * `tombstone` in place of the account's id: alerts that name other accounts, and other accounts' findings
+ * that mention it. Population counts (no account ids) and the audit log (append-only) stay as they are.
+ */
+export async function eraseAccount(
+  db: Db,
+  workspaceId: string,
+  accountId: string,
+  tombstone: string,
+): Promise<ErasedCounts> {
+  const n = async (statement: SQL) => {
+    const [row] = await rows<{ n: number }>(
+      db,
+      sql`with touched as (${statement} returning 1) select count(*)::int as n from touched`,
+    );
+    return Number(row?.n ?? 0);
+  };
+  const ws = workspaceId;
+  const id = accountId;
+  const counts: ErasedCounts = {
+    events: await n(sql`delete from events where workspace_id = ${ws} and account_id = ${id}`),
+    baseline_values: await n(
+      sql`delete from baseline_values where workspace_id = ${ws} and account_id = ${id}`,
+    ),
+    links: await n(
+      sql`delete from links where workspace_id = ${ws} and (account_a = ${id} or account_b = ${id})`,
+    ),
+    alerts_deleted: await n(
+      sql`delete from alerts where workspace_id = ${ws} and account_ids <@ array[${id}]::text[]
+            and account_ids @> array[${id}]::text[]`,
+    ),
+    alerts_tombstoned: await n(
+      sql`update alerts set account_ids = array_replace(account_ids, ${id}, ${tombstone}),
+            dedup_key = replace(dedup_key, ${id}, ${tombstone}),
+            summary = replace(summary, ${id}, ${tombstone}),
+            evidence = replace(evidence::text, ${id}, ${tombstone})::jsonb
+          where workspace_id = ${ws} and account_ids @> array[${id}]::text[]`,
+    ),
+    environment_bindings: await n(
+      sql`delete from environment_accounts where workspace_id = ${ws} and account_id = ${id}`,
+    ),
+    allowances: await n(
+      sql`delete from allowances where workspace_id = ${ws} and ${id} = any(string_to_array(account_key, ','))`,
+    ),
+    overrides: await n(sql`delete from overrides where workspace_id = ${ws} and account_id = ${id}`),
+    preflights: await n(sql`delete from preflights where workspace_id = ${ws} and account_id = ${id}`),
+    // A scan of the workspace's events with findings: erasure is rare, and a finding of a sharing rule names
+    // the peer account by id.
+    other_events_redacted: await n(
+      sql`update events set findings = replace(findings::text, ${id}, ${tombstone})::jsonb
+          where workspace_id = ${ws} and findings is not null and strpos(findings::text, ${id}) > 0`,
+    ),
+  };
+  await db.execute(sql`delete from accounts where workspace_id = ${ws} and id = ${id}`);
+  return counts;
 }

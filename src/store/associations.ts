@@ -4,7 +4,7 @@ import { type Db, rows } from "./db.ts";
 
 export type { LinkRow };
 
-import { epochMs, iso, jsonParam } from "./sql.ts";
+import { epochMs, iso } from "./sql.ts";
 
 export interface LinkFilter {
   since: number;
@@ -75,5 +75,49 @@ export async function listLinks(
     firstEventId: r.first_event_id,
     lastEventId: r.last_event_id,
     allowed: r.allowed,
+  }));
+}
+
+/** One account's links, any age, in a stable order: a page after `after` (kind, value, other account). */
+export async function accountLinksPage(
+  db: Db,
+  workspaceId: string,
+  accountId: string,
+  after: { kind: string; value: string; other: string } | null,
+  limit: number,
+) {
+  const result = await rows<{
+    kind: LinkRow["kind"];
+    value: string;
+    account_a: string;
+    account_b: string;
+    other: string;
+    first_ms: number;
+    last_ms: number;
+    count: number;
+  }>(
+    db,
+    sql`select kind, value, account_a, account_b,
+          case when account_a = ${accountId} then account_b else account_a end as other,
+          ${epochMs("first_seen_at")} as first_ms, ${epochMs("last_seen_at")} as last_ms, count
+        from links
+        where workspace_id = ${workspaceId} and (account_a = ${accountId} or account_b = ${accountId})
+          ${
+            after
+              ? sql`and (kind, value, case when account_a = ${accountId} then account_b else account_a end)
+                  > (${after.kind}, ${after.value}, ${after.other})`
+              : sql``
+          }
+        order by 1, 2, 5
+        limit ${limit}`,
+  );
+  return result.map((r) => ({
+    kind: r.kind,
+    value: r.value,
+    accountIds: [r.account_a, r.account_b],
+    other: r.other,
+    firstSeenAt: Number(r.first_ms),
+    lastSeenAt: Number(r.last_ms),
+    count: Number(r.count),
   }));
 }

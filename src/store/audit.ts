@@ -1,3 +1,4 @@
+import { and, desc, eq, gte, like, lt, or } from "drizzle-orm";
 import { auditLog } from "../../db/schema/tenancy.ts";
 import { newId } from "../ids.ts";
 import type { Db } from "./db.ts";
@@ -35,4 +36,49 @@ export async function writeAudit(
       at,
     })),
   );
+}
+
+export interface AuditFilter {
+  /** a token id, or an actor name (`bootstrap`, `cli:<user>`, a token's name) */
+  actor?: string;
+  /** an action, or every action of a kind with a trailing `.*` (`token.*`) */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** One workspace's audit rows, newest first, `limit + 1` of them so the caller knows whether more follow. */
+export async function listAudit(
+  db: Db,
+  workspaceId: string,
+  filter: AuditFilter,
+  limit: number,
+  before: string | null,
+) {
+  const action = filter.action;
+  return db
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.workspaceId, workspaceId),
+        filter.actor
+          ? or(eq(auditLog.actorTokenId, filter.actor), eq(auditLog.actorName, filter.actor))
+          : undefined,
+        action?.endsWith(".*")
+          ? like(auditLog.action, `${action.slice(0, -1).replace(/[\\%_]/g, "\\$&")}%`)
+          : action
+            ? eq(auditLog.action, action)
+            : undefined,
+        filter.targetType ? eq(auditLog.targetType, filter.targetType) : undefined,
+        filter.targetId ? eq(auditLog.targetId, filter.targetId) : undefined,
+        filter.since ? gte(auditLog.at, filter.since) : undefined,
+        filter.until ? lt(auditLog.at, filter.until) : undefined,
+        before ? lt(auditLog.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(auditLog.id))
+    .limit(limit + 1);
 }

@@ -1,7 +1,79 @@
-import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
-import { tokens, workspaces } from "../../db/schema/tenancy.ts";
-import { hashSecret, newId, newSecret } from "../ids.ts";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { and, desc, eq, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { serverSecrets, tokens, workspaces } from "../../db/schema/tenancy.ts";
+import { newId, newSecret, tokenIdOfSecret } from "../ids.ts";
 import type { Db } from "./db.ts";
+
+/**
+ * The server's key for token hashes. A stolen copy of the tokens table alone (a backup, a replica, a
+ * SQL injection elsewhere) does not let anyone test guesses of a chosen secret offline without it.
+ */
+export interface Pepper {
+  key: Buffer;
+  /** names the pepper in each token row without revealing it */
+  id: string;
+}
+
+export const pepperOf = (value: string): Pepper => {
+  const key = Buffer.from(value, "utf8");
+  return { key, id: createHmac("sha256", key).update("tether token pepper id").digest("hex").slice(0, 16) };
+};
+
+/**
+ * TETHER_TOKEN_PEPPER when set; otherwise one generated once and kept in the database, so that every process
+ * and every restart agree (it then protects a leak of the tokens table alone, not of the whole database).
+ */
+export async function loadPepper(db: Db, configured: string | undefined): Promise<Pepper> {
+  if (configured) return pepperOf(configured);
+  await db
+    .insert(serverSecrets)
+    .values({ name: "token_pepper", value: randomBytes(32).toString("base64url") })
+    .onConflictDoNothing();
+  const [row] = await db.select().from(serverSecrets).where(eq(serverSecrets.name, "token_pepper"));
+  return pepperOf(row!.value);
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * HMAC of the secret's SHA-256: a row from before the pepper stores that SHA-256, so it can be re-keyed
+ * without ever knowing the secret.
+ */
+const keyed = (pepper: Pepper, secretSha256: string) =>
+  createHmac("sha256", pepper.key).update(secretSha256).digest("hex");
+
+export const hashSecret = (pepper: Pepper, secret: string) => keyed(pepper, sha256(secret));
+
+const sameHash = (a: string, b: string) => {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * Re-keys the plain SHA-256 hashes of tokens issued before migration 0006, and counts the tokens keyed by
+ * another pepper (TETHER_TOKEN_PEPPER changed), which can no longer authenticate.
+ */
+export async function upgradeTokenHashes(
+  db: Db,
+  pepper: Pepper,
+): Promise<{ upgraded: number; foreign: number }> {
+  const legacy = await db
+    .select({ id: tokens.id, secretHash: tokens.secretHash })
+    .from(tokens)
+    .where(isNull(tokens.pepperId));
+  for (const row of legacy) {
+    await db
+      .update(tokens)
+      .set({ secretHash: keyed(pepper, row.secretHash), pepperId: pepper.id })
+      .where(and(eq(tokens.id, row.id), isNull(tokens.pepperId)));
+  }
+  const [other] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(tokens)
+    .where(and(isNotNull(tokens.pepperId), ne(tokens.pepperId, pepper.id), isNull(tokens.revokedAt)));
+  return { upgraded: legacy.length, foreign: Number(other?.n ?? 0) };
+}
 
 export type TokenRole = (typeof tokens.$inferSelect)["role"];
 
@@ -17,9 +89,20 @@ export interface TokenIdentity {
   lastUsedAt: Date | null;
 }
 
-export async function findTokenBySecret(db: Db, secret: string): Promise<TokenIdentity | null> {
+/**
+ * The live token a presented secret belongs to. An issued secret names its token's id, so the row is found by
+ * id and its hash compared in constant time; a chosen secret (the bootstrap token) is found by its hash.
+ */
+export async function findTokenBySecret(
+  db: Db,
+  pepper: Pepper,
+  secret: string,
+): Promise<TokenIdentity | null> {
+  const hash = hashSecret(pepper, secret);
+  const id = tokenIdOfSecret(secret);
   const [row] = await db
     .select({
+      secretHash: tokens.secretHash,
       tokenId: tokens.id,
       tokenName: tokens.name,
       kind: tokens.kind,
@@ -32,9 +115,17 @@ export async function findTokenBySecret(db: Db, secret: string): Promise<TokenId
     })
     .from(tokens)
     .innerJoin(workspaces, eq(workspaces.id, tokens.workspaceId))
-    .where(and(eq(tokens.secretHash, hashSecret(secret)), isNull(tokens.revokedAt)))
+    .where(
+      and(
+        id ? or(eq(tokens.id, id), eq(tokens.secretHash, hash)) : eq(tokens.secretHash, hash),
+        eq(tokens.pepperId, pepper.id),
+        isNull(tokens.revokedAt),
+      ),
+    )
     .limit(1);
-  return row ?? null;
+  if (!row || !sameHash(row.secretHash, hash)) return null;
+  const { secretHash: _, ...identity } = row;
+  return identity;
 }
 
 export async function markTokenUsed(db: Db, tokenId: string, at: Date): Promise<void> {
@@ -83,20 +174,22 @@ export async function issueToken(
     environmentId?: string | null;
     secret?: string;
   },
+  pepper: Pepper,
   now: Date,
 ) {
-  const secret = input.secret ?? newSecret(input.kind);
+  const id = newId("tok");
+  const secret = input.secret ?? newSecret(input.kind, id);
   const [row] = await db
     .insert(tokens)
     .values({
-      id: newId("tok"),
+      id,
       workspaceId: input.workspaceId,
       kind: input.kind,
       role: input.role,
       name: input.name,
       environmentId: input.environmentId ?? null,
-      secretHash: hashSecret(secret),
-      prefix: secret.slice(0, 8),
+      secretHash: hashSecret(pepper, secret),
+      pepperId: pepper.id,
       createdAt: now,
     })
     .returning();

@@ -16,7 +16,8 @@ import {
   rawRequest,
 } from "../support/routes.ts";
 
-const t = useTestApp();
+// The auth table sends ~80 failed authentications from one test client; rate-limit.test.ts covers the limit.
+const t = useTestApp({ TETHER_AUTH_FAILURE_LIMIT: 0 });
 /** Events occur before the harness clock (2026-01-20T00:00:00Z), so none is in the future. */
 const PAST = Date.parse("2026-01-19T12:00:00Z");
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { EventBody } from "../../src/http/events/schemas.ts";
 import type { Database } from "../../src/store/db.ts";
-import { createWorkspace, issueToken } from "../../src/store/tenancy.ts";
+import { createWorkspace, issueToken, loadPepper } from "../../src/store/tenancy.ts";
 import type { Client } from "./api.ts";
 
 export const uid = (prefix = "") => `${prefix}${randomBytes(6).toString("hex")}`;
@@ -19,9 +19,17 @@ export async function newWorkspace(
   now = new Date("2026-01-01T00:00:00Z"),
 ): Promise<Workspace> {
   const ws = await createWorkspace(database.db, { slug: uid("ws-") }, now);
+  // The pepper the apps of the tests use: none sets TETHER_TOKEN_PEPPER, so each reads the database's.
+  const pepper = await loadPepper(database.db, undefined);
   const token = async (role: "admin" | "reviewer" | "viewer") =>
-    (await issueToken(database.db, { workspaceId: ws.id, kind: "user", role, name: `${role} test` }, now))
-      .secret;
+    (
+      await issueToken(
+        database.db,
+        { workspaceId: ws.id, kind: "user", role, name: `${role} test` },
+        pepper,
+        now,
+      )
+    ).secret;
   return {
     id: ws.id,
     admin: await token("admin"),

@@ -57,6 +57,8 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
     body: () => ({ label: "renamed" }),
     reached: 404,
   },
+  { method: "DELETE", path: "/v1/accounts/:account", allowed: ADMINS, reached: 404 },
+  { method: "GET", path: "/v1/accounts/:account/export", allowed: ADMINS, reached: 404 },
   { method: "GET", path: "/v1/accounts/:account/baseline", allowed: READERS, reached: 404 },
   { method: "GET", path: "/v1/accounts/:account/events", allowed: READERS, reached: 404 },
   {
@@ -85,6 +87,7 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { method: "GET", path: "/v1/tokens", allowed: ADMINS, reached: 200 },
   { method: "DELETE", path: "/v1/tokens/:token", allowed: ADMINS, reached: 404 },
   { method: "GET", path: "/v1/settings", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/audit", allowed: REVIEWERS, reached: 200 },
   { method: "GET", path: "/v1/associations", allowed: READERS, reached: 200 },
   {
     method: "PATCH",

@@ -2,7 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { BaselineKind } from "../../core/baseline.ts";
 import type { Enricher } from "../../core/enrich/types.ts";
 import { ApiError, notFound } from "../../errors.ts";
+import { deleteAccount } from "../../services/delete-account.ts";
 import {
+  type AccountRow,
   accountEvents,
   baselineOf,
   createAccount,
@@ -12,7 +14,10 @@ import {
   listAccounts,
   updateAccount,
 } from "../../store/accounts.ts";
+import { type AlertRow, listAlerts } from "../../store/alerts.ts";
+import { accountLinksPage } from "../../store/associations.ts";
 import { writeAudit } from "../../store/audit.ts";
+import { AlertSchema, alertJson } from "../alerts/routes.ts";
 import type { AppDeps } from "../context.ts";
 import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
@@ -115,6 +120,133 @@ const eventsRoute = createRoute({
   },
 });
 
+const exportRoute = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}/export",
+  tags,
+  security,
+  summary: "Everything stored about one account as one JSON document, streamed (audited)",
+  description:
+    "`{account, exported_at, baseline, alerts, links, events}`; events newest first with their attributes. " +
+    "Read page by page while it is sent, so a large account costs no more memory than a small one; an " +
+    "account that keeps receiving events while it is exported is not one snapshot.",
+  middleware: [allow(...ADMIN)] as const,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        account: AccountSchema,
+        exported_at: z.string(),
+        baseline: z.array(z.object({ kind: z.string() }).catchall(z.unknown())),
+        alerts: z.array(AlertSchema),
+        links: z.array(
+          z.object({ account_ids: z.array(z.string()), kind: z.string() }).catchall(z.unknown()),
+        ),
+        events: z.array(StoredEventSchema.extend({ attributes: z.unknown() })),
+      }),
+      "The account's data",
+    ),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/v1/accounts/{id}",
+  tags,
+  security,
+  summary: "Delete an account and its data (audited); alerts that also name other accounts keep a tombstone",
+  middleware: [allow(...ADMIN)] as const,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          deleted: z.string(),
+          tombstone: z
+            .string()
+            .openapi({ description: "what kept alerts show in place of the account's id" }),
+          erased: z.record(z.string(), z.number().int()),
+        })
+        .openapi("AccountDeleted"),
+      "Deleted",
+    ),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+const EXPORT_PAGE = 500;
+
+/** The export document, one page of rows at a time, pulled as the client reads. */
+async function* exportChunks(
+  deps: AppDeps,
+  workspaceId: string,
+  account: AccountRow,
+  environmentIds: string[],
+  now: Date,
+): AsyncGenerator<string> {
+  const db = deps.database.db;
+  const json = JSON.stringify;
+  yield `{"account":${json(accountJson(account, environmentIds))},"exported_at":${json(now.toISOString())}`;
+  const baseline = (await baselineOf(db, account.id)).map((v) => ({
+    kind: v.kind,
+    value: v.value,
+    count: v.count,
+    first_seen_at: v.firstSeenAt.toISOString(),
+    last_seen_at: v.lastSeenAt.toISOString(),
+    accepted: v.accepted,
+  }));
+  yield `,"baseline":${json(baseline)},"alerts":[`;
+  let first = true;
+  for (let before: string | null = null; ; ) {
+    const found: { items: AlertRow[]; next_cursor: string | null } = page(
+      await listAlerts(db, workspaceId, { accountId: account.id }, EXPORT_PAGE, before),
+      EXPORT_PAGE,
+    );
+    for (const a of found.items) {
+      yield `${first ? "" : ","}${json(alertJson(a))}`;
+      first = false;
+    }
+    if (!found.next_cursor) break;
+    before = found.items[found.items.length - 1]!.id;
+  }
+  yield `],"links":[`;
+  first = true;
+  for (let after: Parameters<typeof accountLinksPage>[3] = null; ; ) {
+    const links = await accountLinksPage(db, workspaceId, account.id, after, EXPORT_PAGE);
+    for (const l of links) {
+      const { other: _, ...link } = l;
+      yield `${first ? "" : ","}${json({
+        account_ids: link.accountIds,
+        kind: link.kind,
+        value: link.value,
+        count: link.count,
+        first_seen_at: new Date(link.firstSeenAt).toISOString(),
+        last_seen_at: new Date(link.lastSeenAt).toISOString(),
+      })}`;
+      first = false;
+    }
+    if (links.length < EXPORT_PAGE) break;
+    const last = links[links.length - 1]!;
+    after = { kind: last.kind, value: last.value, other: last.other };
+  }
+  yield `],"events":[`;
+  first = true;
+  const network = ipDetails(deps.enricher);
+  for (let cursor: { at: number; id: string } | null = null; ; ) {
+    const list = await accountEvents(db, workspaceId, account.id, EXPORT_PAGE, cursor);
+    const shown = list.slice(0, EXPORT_PAGE);
+    for (const e of shown) {
+      yield `${first ? "" : ","}${json({ ...storedEventJson(e, network(e.ip)), attributes: e.attributes })}`;
+      first = false;
+    }
+    if (list.length <= EXPORT_PAGE) break;
+    const last = shown[shown.length - 1]!;
+    cursor = { at: last.at, id: last.id };
+  }
+  yield "]}";
+}
+
 function decodeEventCursor(cursor: string | undefined, before: string | undefined) {
   if (cursor) {
     const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
@@ -159,6 +291,47 @@ function ipDetails(enricher: Enricher): (ip: string | null) => IpDetails {
       seen.set(ip, details);
     }
     return details;
+  };
+}
+
+type StoredEventRow = Awaited<ReturnType<typeof accountEvents>>[number];
+
+/** An event as the API shows it: what was stored, and what the stored IP determines. */
+function storedEventJson(e: StoredEventRow, net: IpDetails): z.infer<typeof StoredEventSchema> {
+  return {
+    id: e.id,
+    type: e.type,
+    occurred_at: e.occurredAt.toISOString(),
+    received_at: e.receivedAt.toISOString(),
+    environment_id: e.environmentId,
+    operator: e.operator,
+    operation: e.operation,
+    result: {
+      status: e.resultStatus,
+      code: e.resultCode,
+      http_status: e.httpStatus,
+      message: e.resultMessage,
+    },
+    env: {
+      ip: e.ip,
+      ip_class: e.ipClass,
+      subnet: e.subnet,
+      asn: e.asn,
+      asn_org: net.asnOrg,
+      country: e.country,
+      region: e.region,
+      city: e.city,
+      ip_timezone: net.timezone,
+      device_id: e.deviceId,
+      user_agent: e.userAgent,
+      browser: e.browser,
+      os: e.os,
+      timezone: e.timezone,
+      locale: e.locale,
+      profile: e.profile,
+    },
+    risk: e.risk,
+    findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
   };
 }
 
@@ -269,6 +442,58 @@ export function accountsRouter(deps: AppDeps) {
         200,
       );
     })
+    .openapi(exportRoute, async (c) => {
+      const auth = c.get("auth");
+      const { id } = c.req.valid("param");
+      const now = deps.clock.now();
+      const account = await db.transaction(async (tx) => {
+        const row = await getAccount(tx, auth.workspaceId, id);
+        if (!row) throw notFound("account");
+        await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
+          { action: "account.exported", targetType: "account", targetId: id },
+        ]);
+        return row;
+      });
+      const envs = (await environmentIdsOf(db, [id])).get(id) ?? [];
+      const chunks = exportChunks(deps, auth.workspaceId, account, envs, now);
+      const encoder = new TextEncoder();
+      const requestId = c.get("requestId");
+      // Pulled: the next page is read only when the client has taken the previous one.
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(encoder.encode(next.value));
+          } catch (err) {
+            // Headers are gone: the only honest signal left is a body that does not end as JSON.
+            deps.logger.error({ err: { message: (err as Error).message }, requestId }, "export failed");
+            controller.error(err);
+          }
+        },
+        async cancel() {
+          await chunks.return(undefined);
+        },
+      });
+      return c.body(body, 200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-disposition": `attachment; filename="${id}.json"`,
+      }) as never;
+    })
+    .openapi(deleteRoute, async (c) => {
+      const auth = c.get("auth");
+      const { id } = c.req.valid("param");
+      const { tombstone, erased } = await deleteAccount({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          accountId: id,
+          actor: { tokenId: auth.tokenId, name: auth.tokenName },
+          now: deps.clock.now(),
+        },
+      });
+      return c.json({ deleted: id, tombstone, erased: { ...erased } }, 200);
+    })
     .openapi(eventsRoute, async (c) => {
       const auth = c.get("auth");
       const { id } = c.req.valid("param");
@@ -287,44 +512,7 @@ export function accountsRouter(deps: AppDeps) {
       const network = ipDetails(deps.enricher);
       return c.json(
         {
-          events: shown.map((e) => {
-            const net = network(e.ip);
-            return {
-              id: e.id,
-              type: e.type,
-              occurred_at: e.occurredAt.toISOString(),
-              received_at: e.receivedAt.toISOString(),
-              environment_id: e.environmentId,
-              operator: e.operator,
-              operation: e.operation,
-              result: {
-                status: e.resultStatus,
-                code: e.resultCode,
-                http_status: e.httpStatus,
-                message: e.resultMessage,
-              },
-              env: {
-                ip: e.ip,
-                ip_class: e.ipClass,
-                subnet: e.subnet,
-                asn: e.asn,
-                asn_org: net.asnOrg,
-                country: e.country,
-                region: e.region,
-                city: e.city,
-                ip_timezone: net.timezone,
-                device_id: e.deviceId,
-                user_agent: e.userAgent,
-                browser: e.browser,
-                os: e.os,
-                timezone: e.timezone,
-                locale: e.locale,
-                profile: e.profile,
-              },
-              risk: e.risk,
-              findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
-            };
-          }),
+          events: shown.map((e) => storedEventJson(e, network(e.ip))),
           next_cursor:
             list.length > q.limit && last
               ? Buffer.from(`${last.at}|${last.id}`, "utf8").toString("base64url")

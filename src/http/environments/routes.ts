@@ -132,6 +132,7 @@ export function environmentsRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const body = c.req.valid("json");
       const now = deps.clock.now();
+      const pepper = await deps.authCache.pepper(db);
       try {
         const out = await db.transaction(async (tx) => {
           const accountIds = await requireAccounts(tx, auth.workspaceId, body.account_ids);
@@ -146,6 +147,7 @@ export function environmentsRouter(deps: AppDeps) {
               name: `agent:${body.name}`,
               environmentId: env.id,
             },
+            pepper,
             now,
           );
           await writeAudit(tx, auth.workspaceId, actor(auth), now, [
@@ -220,6 +222,7 @@ export function environmentsRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const { id } = c.req.valid("param");
       const now = deps.clock.now();
+      const pepper = await deps.authCache.pepper(db);
       const out = await db.transaction(async (tx) => {
         const env = await getEnvironment(tx, auth.workspaceId, id);
         if (!env) throw notFound("environment");
@@ -233,6 +236,7 @@ export function environmentsRouter(deps: AppDeps) {
             name: `agent:${env.name}`,
             environmentId: id,
           },
+          pepper,
           now,
         );
         await writeAudit(tx, auth.workspaceId, actor(auth), now, [

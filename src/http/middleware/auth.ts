@@ -2,8 +2,19 @@ import type { MiddlewareHandler } from "hono";
 import { LRUCache } from "lru-cache";
 import { resolveSettings } from "../../core/settings.ts";
 import { ApiError } from "../../errors.ts";
-import { findTokenBySecret, markTokenUsed, type TokenIdentity } from "../../store/tenancy.ts";
+import { tokenIdOfSecret } from "../../ids.ts";
+import type { Db } from "../../store/db.ts";
+import {
+  findTokenBySecret,
+  hashSecret,
+  loadPepper,
+  markTokenUsed,
+  type Pepper,
+  type TokenIdentity,
+} from "../../store/tenancy.ts";
 import type { AppDeps, HonoEnv, Role } from "../context.ts";
+import { sourceIp } from "../source-ip.ts";
+import { tokenKey } from "./rate-limit.ts";
 
 /** last_used_at is informational: write it at most this often per token, not on every request. */
 const TOUCH_EVERY_MS = 5 * 60_000;
@@ -14,17 +25,34 @@ const TOUCH_EVERY_MS = 5 * 60_000;
  * workspace's settings change here; another process sees such a change within that long.
  */
 export class AuthCache {
+  /** keyed by the secret's keyed hash: no secret is kept in memory past its request */
   private readonly entries: LRUCache<string, TokenIdentity> | null;
+  private pepperLoad: Promise<Pepper> | null = null;
 
-  constructor(ttlMs: number, max = 10_000) {
+  constructor(
+    ttlMs: number,
+    private readonly configuredPepper: string | undefined,
+    max = 10_000,
+  ) {
     this.entries = ttlMs > 0 ? new LRUCache({ max, ttl: ttlMs }) : null;
   }
 
-  async identify(secret: string, load: () => Promise<TokenIdentity | null>): Promise<TokenIdentity | null> {
-    const hit = this.entries?.get(secret);
+  /** The token pepper, read once per process (and again after a failed read). */
+  pepper(db: Db): Promise<Pepper> {
+    this.pepperLoad ??= loadPepper(db, this.configuredPepper).catch((err) => {
+      this.pepperLoad = null;
+      throw err;
+    });
+    return this.pepperLoad;
+  }
+
+  async identify(db: Db, secret: string): Promise<TokenIdentity | null> {
+    const pepper = await this.pepper(db);
+    const key = hashSecret(pepper, secret);
+    const hit = this.entries?.get(key);
     if (hit) return hit;
-    const identity = await load();
-    if (identity) this.entries?.set(secret, identity);
+    const identity = await findTokenBySecret(db, pepper, secret);
+    if (identity) this.entries?.set(key, identity);
     return identity;
   }
 
@@ -40,9 +68,20 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
     if (!match)
       throw new ApiError("unauthorized", "missing bearer token: send Authorization: Bearer <token>");
     const secret = match[1]!;
-    const identity = await deps.authCache.identify(secret, () => findTokenBySecret(deps.database.db, secret));
-    if (!identity) throw new ApiError("unauthorized", "unknown or revoked token");
     const now = deps.clock.now();
+    // Refused before the token is checked: a blocked guesser must not learn whether a guess was right.
+    const address = sourceIp(c, deps.env.TETHER_TRUST_PROXY);
+    const presented = tokenKey(secret, tokenIdOfSecret(secret));
+    const wait = deps.authLimiter.retryAfter(address, presented, now.getTime());
+    if (wait > 0) {
+      c.header("retry-after", String(wait));
+      throw new ApiError("rate_limited", `too many failed authentications: retry after ${wait} s`);
+    }
+    const identity = await deps.authCache.identify(deps.database.db, secret);
+    if (!identity) {
+      deps.authLimiter.fail(address, presented, now.getTime());
+      throw new ApiError("unauthorized", "unknown or revoked token");
+    }
     if (!identity.lastUsedAt || now.getTime() - identity.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await markTokenUsed(deps.database.db, identity.tokenId, now);
       identity.lastUsedAt = now;

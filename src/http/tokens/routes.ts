@@ -19,12 +19,14 @@ const security = [{ bearer: [] }];
 
 export const TokenSchema = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({
+      description:
+        "the token's public id; an issued secret contains it, so a secret can be matched to its row",
+    }),
     name: z.string(),
     kind: z.enum(["agent", "user"]),
     role: z.enum(["agent", "viewer", "reviewer", "admin"]),
     environment_id: z.string().nullable(),
-    prefix: z.string().openapi({ description: "the first characters of the secret, to recognise it" }),
     created_at: z.string(),
     last_used_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
@@ -39,7 +41,6 @@ const tokenJson = (t: TokenRow): z.infer<typeof TokenSchema> => ({
   kind: t.kind,
   role: t.role,
   environment_id: t.environmentId,
-  prefix: t.prefix,
   created_at: t.createdAt.toISOString(),
   last_used_at: t.lastUsedAt?.toISOString() ?? null,
   revoked_at: t.revokedAt?.toISOString() ?? null,
@@ -101,10 +102,12 @@ export function tokensRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const body = c.req.valid("json");
       const now = deps.clock.now();
+      const pepper = await deps.authCache.pepper(db);
       const out = await db.transaction(async (tx) => {
         const { token, secret } = await issueToken(
           tx,
           { workspaceId: auth.workspaceId, kind: "user", role: body.role, name: body.name },
+          pepper,
           now,
         );
         await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
