@@ -30,7 +30,10 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
   403: ["forbidden", "The token's role may not do this"],
   404: ["not_found", "No such object in the caller's workspace"],
   409: ["conflict", "Conflicts with an existing object"],
-  413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
+  413: [
+    "payload_too_large",
+    "The body is larger than the route admits: the largest legal batch for POST /v1/events, TETHER_MAX_BODY_BYTES elsewhere",
+  ],
   503: [
     "unavailable",
     "Busy or the database is unreachable: nothing was stored; retry after `Retry-After` seconds",
@@ -110,6 +113,8 @@ export const IdParam = z.object({
     .string()
     .min(1)
     .max(128)
+    // tether's ids are ASCII; a NUL (`%00`) or other control character must not reach a query
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .openapi({ param: { name: "id", in: "path" } }),
 });
 

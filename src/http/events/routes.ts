@@ -20,9 +20,11 @@ function rejectIngestBody(body: unknown): never {
   throw new ApiError("bad_request", "the request does not match the schema", details);
 }
 
+export const INGEST_PATH = "/v1/events";
+
 const ingestRoute = createRoute({
   method: "post",
-  path: "/v1/events",
+  path: INGEST_PATH,
   tags: ["telemetry"],
   summary: "Ingest one event or a batch of up to 1000",
   description:
