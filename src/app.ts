@@ -105,7 +105,9 @@ export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { inges
       title: "tether API",
       version: "1",
       description:
-        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents.",
+        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents. " +
+        "Bodies are UTF-8 JSON, uncompressed (415 otherwise); unknown fields, keys given twice, NUL, lone " +
+        "surrogates and nesting past 32 levels are refused with 400 and their paths in `details`.",
     },
   });
   app.get("/docs", (c) => c.html(docsPage()));

@@ -25,7 +25,10 @@ export const ErrorSchema = z
   .openapi("Error");
 
 const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
-  400: ["bad_request", "Malformed JSON, wrong types or values; `details` names the offending paths"],
+  400: [
+    "bad_request",
+    "Malformed JSON, wrong types or values, unknown fields, keys given twice, NUL or lone surrogates, nesting past 32 levels; `details` names the offending paths",
+  ],
   401: ["unauthorized", "No token, or a token tether does not know"],
   403: ["forbidden", "The token's role may not do this"],
   404: ["not_found", "No such object in the caller's workspace"],
@@ -34,6 +37,10 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
     "payload_too_large",
     "The body is larger than the route admits: the largest legal batch for POST /v1/events, TETHER_MAX_BODY_BYTES elsewhere",
   ],
+  415: [
+    "bad_request",
+    "The body is not application/json in UTF-8, or has a Content-Encoding other than identity (send it uncompressed)",
+  ],
   503: [
     "unavailable",
     "Busy or the database is unreachable: nothing was stored; retry after `Retry-After` seconds",
@@ -41,7 +48,7 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
 };
 
 /** The error answers a route declares: the shared envelope under each status. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 503>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 503>) {
   const out: Record<
     number,
     { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
