@@ -361,3 +361,51 @@ describe("unknown event fields", () => {
     expectInvalid(res, "operatr");
   });
 });
+
+describe("streamed bodies", () => {
+  /** A body of `chunks` MiB that counts how many were pulled from it. */
+  function stream(chunks: number) {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    const counter = { pulled: 0 };
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (counter.pulled >= chunks) return c.close();
+        counter.pulled++;
+        c.enqueue(chunk);
+      },
+    });
+    return { body, counter };
+  }
+
+  it("reads a body without Content-Length up to the ingest limit and no further", async () => {
+    const api = client(t.app);
+    const ws = await newWorkspace(t.database);
+    const agent = await newEnvironment(api, ws.admin);
+    const { body, counter } = stream(200);
+    const res = await t.app.request("/v1/events", {
+      method: "POST",
+      headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expectError({ status: res.status, body: await res.json() }, 413, "payload_too_large");
+    const limitMiB = MAX_INGEST_BODY_BYTES / (1024 * 1024);
+    expect(counter.pulled).toBeGreaterThanOrEqual(Math.floor(limitMiB));
+    expect(counter.pulled).toBeLessThanOrEqual(Math.ceil(limitMiB) + 2);
+  });
+
+  it("hands an empty body without Content-Type on to the route", async () => {
+    const ws = await newWorkspace(t.database);
+    const post = async (path: string) => {
+      const res = await t.app.request(path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ws.admin}` },
+        body: stream(0).body,
+        duplex: "half",
+      } as RequestInit);
+      return { status: res.status, body: await res.json() };
+    };
+    expectError(await post(`/v1/alerts/${"alr_00000000000000000000000000"}/acknowledge`), 404, "not_found");
+    expectInvalid(await post("/v1/accounts"), "platform", "ref");
+  });
+});

@@ -313,6 +313,7 @@ export function hostileRequest(target: Target): fc.Arbitrary<HostileRequest> {
     fc
       .constantFrom(...BAD_CONTENT_TYPES)
       .map((type) => req(`Content-Type ${type}`, JSON.stringify(base()), { "content-type": type })),
+    fc.constant(null).map(() => req("a body without Content-Type", JSON.stringify(base()), {})),
     fc.constantFrom(...BAD_ENCODINGS).map((encoding) =>
       req(`Content-Encoding ${encoding}`, new Uint8Array(gzipSync(JSON.stringify(base()))), {
         ...json,

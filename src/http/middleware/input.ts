@@ -41,6 +41,8 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
     const limit = maxBodyBytes(c.req.path);
     const bytes = await readBounded(c.req.raw, limit);
     if (bytes === null) throw new ApiError("payload_too_large", `the body is larger than ${limit} bytes`);
+    // The stream is spent: whoever reads the body next (a validator probing for one) reads these bytes.
+    c.req.raw = new Request(c.req.raw, { body: bytes });
     if (bytes.length === 0) return next();
     if (contentType === undefined) return unsupported(c, "Content-Type must be application/json (UTF-8)");
 
@@ -64,8 +66,7 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
     if (problems.length > 0)
       throw new ApiError("bad_request", "the body holds values tether refuses", problems);
 
-    // The body stream is spent: later readers get the text, and the validators the value already parsed (a
-    // 25 MB batch is not parsed twice).
+    // The validators get the value already parsed: a 25 MB batch is not parsed twice.
     Object.assign(c.req, { text: async () => text, json: async () => parsed });
     return next();
   };
