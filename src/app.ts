@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { ApiError, type ErrorCode, envelope } from "./errors.ts";
@@ -11,9 +10,11 @@ import { auditRouter } from "./http/audit/routes.ts";
 import type { AppDeps } from "./http/context.ts";
 import { docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
-import { eventsRouter } from "./http/events/routes.ts";
+import { eventsRouter, INGEST_PATH } from "./http/events/routes.ts";
+import { MAX_INGEST_BODY_BYTES } from "./http/events/schemas.ts";
 import { incidentsRouter } from "./http/incidents/routes.ts";
 import { AuthCache, authenticate } from "./http/middleware/auth.ts";
+import { guardInput } from "./http/middleware/input.ts";
 import { AuthFailureLimiter } from "./http/middleware/rate-limit.ts";
 import { newRouter } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
@@ -85,19 +86,12 @@ export function createApp(
     );
   });
 
+  app.use("/v1/*", authenticate(deps));
+  // After authentication: a caller without a token gets its 401 before tether reads a byte of its body.
   app.use(
     "/v1/*",
-    bodyLimit({
-      maxSize: deps.env.TETHER_MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          "payload_too_large",
-          `the body is larger than ${deps.env.TETHER_MAX_BODY_BYTES} bytes`,
-        );
-      },
-    }),
+    guardInput((path) => (path === INGEST_PATH ? MAX_INGEST_BODY_BYTES : deps.env.TETHER_MAX_BODY_BYTES)),
   );
-  app.use("/v1/*", authenticate(deps));
 
   app.route("/", systemRouter(deps));
   app.route("/", whoamiRouter(deps));
@@ -120,7 +114,9 @@ export function createApp(
       title: "tether API",
       version: "1",
       description:
-        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents.",
+        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents. " +
+        "Bodies are UTF-8 JSON, uncompressed (415 otherwise); unknown fields, keys given twice, NUL, lone " +
+        "surrogates and nesting past 32 levels are refused with 400 and their paths in `details`.",
     },
   });
   app.get("/docs", (c) => c.html(docsPage()));

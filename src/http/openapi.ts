@@ -25,12 +25,22 @@ export const ErrorSchema = z
   .openapi("Error");
 
 const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
-  400: ["bad_request", "Malformed JSON, wrong types or values; `details` names the offending paths"],
+  400: [
+    "bad_request",
+    "Malformed JSON, wrong types or values, unknown fields, keys given twice, NUL or lone surrogates, nesting past 32 levels; `details` names the offending paths",
+  ],
   401: ["unauthorized", "No token, or a token tether does not know"],
   403: ["forbidden", "The token's role may not do this"],
   404: ["not_found", "No such object in the caller's workspace"],
   409: ["conflict", "Conflicts with an existing object"],
-  413: ["payload_too_large", "The body is larger than TETHER_MAX_BODY_BYTES"],
+  413: [
+    "payload_too_large",
+    "The body is larger than the route admits: the largest legal batch for POST /v1/events, TETHER_MAX_BODY_BYTES elsewhere",
+  ],
+  415: [
+    "bad_request",
+    "The body is not application/json in UTF-8, or has a Content-Encoding other than identity (send it uncompressed)",
+  ],
   429: [
     "rate_limited",
     "Too many failed authentications from this address or for this token: retry after `Retry-After` seconds",
@@ -45,7 +55,7 @@ const ERROR_DESCRIPTIONS: Record<number, [ErrorCode, string]> = {
  * The error answers a route declares: the shared envelope under each status. A route that authenticates
  * (401) may also answer 429 to a caller past the failed-authentication limit.
  */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 503>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 503>) {
   const out: Record<
     number,
     { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
@@ -117,6 +127,8 @@ export const IdParam = z.object({
     .string()
     .min(1)
     .max(128)
+    // tether's ids are ASCII; a NUL (`%00`) or other control character must not reach a query
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .openapi({ param: { name: "id", in: "path" } }),
 });
 

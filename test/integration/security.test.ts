@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_INGEST_BODY_BYTES } from "../../src/http/events/schemas.ts";
 import { type Client, client } from "../support/api.ts";
 import { event, HOUR, IP, newEnvironment, newWorkspace, uid, type Workspace } from "../support/factories.ts";
 import { useTestApp } from "../support/harness.ts";
@@ -130,9 +131,13 @@ describe("POST /v1/events rejects bad input and stores nothing of it", () => {
     expect(stored.body.events.map((e: { id: string }) => e.id)).toEqual([good.id]);
   });
 
-  it("answers 413 to a 5 MiB body", async () => {
+  it("answers 413 to a body one byte longer than the largest legal batch", async () => {
     const { api, ws, agent } = await agentWorkspace();
-    const big = JSON.stringify({ ...valid(), attributes: { pad: "x".repeat(5 * 1024 * 1024) } });
+    const big = JSON.stringify({ ...valid(), attributes: { pad: "" } }).replace(
+      '"pad":""',
+      `"pad":"${"x".repeat(MAX_INGEST_BODY_BYTES - JSON.stringify({ ...valid(), attributes: { pad: "" } }).length + 1)}"`,
+    );
+    expect(big.length).toBe(MAX_INGEST_BODY_BYTES + 1);
     const res = await api.call("POST", "/v1/events", agent, big);
     expectError(res, 413, "payload_too_large");
     await expectNothingIngested(api, ws);
@@ -142,13 +147,13 @@ describe("POST /v1/events rejects bad input and stores nothing of it", () => {
     ["without a Content-Type", {}],
     ["as text/plain", { "content-type": "text/plain" }],
     ["as form data", { "content-type": "application/x-www-form-urlencoded" }],
-  ])("answers 400 bad_request to a body sent %s (415 is not a contract code)", async (_, headers) => {
+  ])("answers 415 with the envelope to a body sent %s", async (_, headers) => {
     const { api, ws, agent } = await agentWorkspace();
     const res = await rawRequest(t.app, "POST", "/v1/events", {
       headers: { authorization: `Bearer ${agent}`, ...headers },
       body: JSON.stringify(valid()),
     });
-    expectError(res, 400, "bad_request");
+    expectError(res, 415, "bad_request");
     await expectNothingIngested(api, ws);
   });
 });
@@ -474,7 +479,7 @@ describe("request ids", () => {
         413,
         () => [
           "POST",
-          "/v1/events",
+          "/v1/preflight",
           { headers: { ...json, authorization: `Bearer ${f.agent}` }, body: "x".repeat(5 * 1024 * 1024) },
         ],
       ],

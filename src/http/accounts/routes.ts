@@ -22,6 +22,7 @@ import type { AppDeps } from "../context.ts";
 import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { Timestamp } from "../schemas.ts";
 import {
   AccountListQuery,
   AccountSchema,
@@ -107,7 +108,7 @@ const eventsRoute = createRoute({
     params: IdParam,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(500).default(50),
-      before: z.iso.datetime({ offset: true }).optional(),
+      before: Timestamp.optional(),
       cursor: z.string().max(300).optional(),
     }),
   },

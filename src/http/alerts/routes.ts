@@ -15,6 +15,7 @@ import type { AppDeps } from "../context.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { Timestamp } from "../schemas.ts";
 
 const tags = ["alerts"];
 const security = [{ bearer: [] }];
@@ -84,7 +85,7 @@ const list = createRoute({
       rule: z.string().max(64).optional(),
       account_id: z.string().max(128).optional(),
       incident_id: z.string().max(128).optional(),
-      since: z.iso.datetime({ offset: true }).optional(),
+      since: Timestamp.optional(),
       limit: z.coerce.number().int().min(1).max(500).default(50),
       cursor: z.string().max(200).optional(),
     }),

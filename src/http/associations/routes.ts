@@ -5,6 +5,7 @@ import type { AppDeps } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";
 import { allow, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, jsonResponse, newRouter } from "../openapi.ts";
+import { Timestamp } from "../schemas.ts";
 
 const LinkSchema = z
   .object({
@@ -48,10 +49,7 @@ const route = createRoute({
       }),
       kind: z.enum(["device", "ip", "subnet"]).optional(),
       account_id: z.string().max(128).optional(),
-      since: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .openapi({ description: "default: now − TETHER_SHARE_DAYS" }),
+      since: Timestamp.optional().openapi({ description: "default: now − TETHER_SHARE_DAYS" }),
       limit: z.coerce.number().int().min(1).max(500).default(500),
     }),
   },

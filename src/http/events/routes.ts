@@ -20,20 +20,25 @@ function rejectIngestBody(body: unknown): never {
   throw new ApiError("bad_request", "the request does not match the schema", details);
 }
 
+export const INGEST_PATH = "/v1/events";
+
 const ingestRoute = createRoute({
   method: "post",
-  path: "/v1/events",
+  path: INGEST_PATH,
   tags: ["telemetry"],
   summary: "Ingest one event or a batch of up to 1000",
   description:
     "Every event is judged before the answer: one result per event, in order, with its risk (0–100) and findings. " +
-    "Idempotent by event id: a repeat is counted in `duplicates` and answered with the stored verdict.",
+    "Idempotent by event id: a repeat is counted in `duplicates` and answered with the stored verdict. " +
+    "A field the schema does not name is refused with its path (put extra data in `attributes`). The body " +
+    "limit admits the largest legal batch, every field at its longest, as JSON.stringify writes it; the body " +
+    "is read uncompressed only (415 for a Content-Encoding). Nothing of a refused batch is stored.",
   security: [{ bearer: [] }],
   middleware: [allow("agent", "admin")] as const,
   request: { body: jsonBody(IngestBodySchema) },
   responses: {
     202: jsonResponse(IngestResponseSchema, "Accepted and judged"),
-    ...errorResponses(400, 401, 403, 413, 503),
+    ...errorResponses(400, 401, 403, 413, 415, 503),
   },
 });
 

@@ -16,6 +16,7 @@ import { SlugSchema } from "../events/schemas.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { Timestamp } from "../schemas.ts";
 import { IncidentSchema, incidentJson, type ReviewJson, ReviewSchema } from "./schemas.ts";
 
 const tags = ["incidents"];
@@ -41,7 +42,7 @@ const declare = createRoute({
             .nullable()
             .optional(),
           title: text(200, 1),
-          started_at: z.iso.datetime({ offset: true }).optional(),
+          started_at: Timestamp.optional(),
         })
         .strict()
         .openapi("DeclareIncident"),

@@ -1,29 +1,12 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
 import { type AppDeps, callerOf } from "../context.ts";
-import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
-import { IncidentSchema, incidentJson } from "../incidents/schemas.ts";
+import { incidentJson } from "../incidents/schemas.ts";
 import { allow } from "../middleware/auth.ts";
-import { errorResponses, jsonBody, jsonResponse, name, newRouter } from "../openapi.ts";
+import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
 import { sourceIp } from "../source-ip.ts";
-
-export const PreflightRequestSchema = z
-  .object({
-    account: AccountRefSchema,
-    operation: z.string().regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase slug"),
-    operator: name(128).optional(),
-    env: EventEnvSchema.optional(),
-  })
-  .openapi("PreflightRequest");
-
-export const PreflightResponseSchema = z
-  .object({
-    decision: z.enum(["allow", "warn", "deny"]),
-    reasons: z.array(FindingSchema),
-    incident: IncidentSchema.nullable(),
-  })
-  .openapi("PreflightResponse");
+import { PreflightRequestSchema, PreflightResponseSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",

@@ -1,0 +1,22 @@
+import { z } from "@hono/zod-openapi";
+import { AccountRefSchema, EventEnvSchema, FindingSchema } from "../events/schemas.ts";
+import { IncidentSchema } from "../incidents/schemas.ts";
+import { name } from "../openapi.ts";
+
+export const PreflightRequestSchema = z
+  .object({
+    account: AccountRefSchema,
+    operation: z.string().regex(/^[a-z0-9_]{1,64}$/, "must be a lowercase slug"),
+    operator: name(128).optional(),
+    env: EventEnvSchema.optional(),
+  })
+  .strict()
+  .openapi("PreflightRequest");
+
+export const PreflightResponseSchema = z
+  .object({
+    decision: z.enum(["allow", "warn", "deny"]),
+    reasons: z.array(FindingSchema),
+    incident: IncidentSchema.nullable(),
+  })
+  .openapi("PreflightResponse");
