@@ -5,9 +5,10 @@ import { bootstrap } from "./bootstrap.ts";
 import { systemClock } from "./clock.ts";
 import { createEnricher } from "./core/enrich/index.ts";
 import type { Env } from "./env.ts";
+import { errorCode, isDatabaseUnavailable } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
 import { startStorageMaintenance } from "./services/maintain-storage.ts";
-import { type Database, openDatabase } from "./store/db.ts";
+import { type Database, openDatabase, waitForDatabase } from "./store/db.ts";
 
 export interface Running {
   port: number;
@@ -31,13 +32,46 @@ export async function prepareDatabase(env: Env, database: Database): Promise<voi
 }
 
 /**
+ * The last line of defence of a serving process: a connection error that escapes the driver (postgres.js
+ * has thrown from a timer when PostgreSQL dropped its connections under load) is logged and survived, since
+ * the pool reconnects by itself; anything else still ends the process, as Node would.
+ */
+export function guardDriverFaults(logger: Logger): void {
+  const driverFault = (err: unknown) =>
+    isDatabaseUnavailable(err) ||
+    (err instanceof Error && /[\\/]node_modules[\\/]postgres[\\/]/.test(err.stack ?? ""));
+  process.on("uncaughtException", (err) => {
+    if (driverFault(err)) {
+      logger.error({ code: errorCode(err), message: err.message }, "database driver fault survived");
+      return;
+    }
+    logger.fatal({ err }, "uncaught exception");
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (err) => {
+    if (driverFault(err)) {
+      logger.error({ code: errorCode(err) }, "database driver fault survived");
+      return;
+    }
+    logger.fatal({ err }, "unhandled rejection");
+    process.exit(1);
+  });
+}
+
+/**
  * Parse env → open db → migrate → bootstrap → serve: the only place that starts things. A worker of a
  * cluster skips the preparation, which its primary did (src/cluster.ts).
  */
 export async function startServer(env: Env, options: { prepare?: boolean } = {}): Promise<Running> {
   const logger = createLogger(env);
   const database = await openDatabase(env);
-  if (options.prepare ?? true) await prepareDatabase(env, database);
+  try {
+    await waitForDatabase(database, env.TETHER_DB_WAIT_SECONDS, (line) => logger.warn(line));
+    if (options.prepare ?? true) await prepareDatabase(env, database);
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
   const enricher = await createEnricher();
   const base = { database, env, clock: systemClock, logger, enricher, metrics: createMetrics() };
   const ingest = createIngestFor(base);
@@ -52,7 +86,24 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
     },
   });
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: env.PORT,
+        hostname: env.HOST,
+        serverOptions: {
+          // A client that sends its headers or body too slowly is cut after these (Node's defaults hold a
+          // slow body for 300 s); the check runs every second instead of every 30 s.
+          headersTimeout: env.TETHER_HTTP_HEADERS_TIMEOUT_MS,
+          requestTimeout: env.TETHER_HTTP_REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: 1_000,
+          // Longer than a proxy's or an agent's idle timeout (typically 60 s): the client, not the server,
+          // closes an idle connection, so no request is ever sent on a connection the server is closing.
+          keepAliveTimeout: env.TETHER_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        },
+      },
+      () => resolve(s),
+    );
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;
