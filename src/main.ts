@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { type ServerType, serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
 import { createApp, createIngestFor } from "./app.ts";
@@ -29,6 +30,21 @@ export async function prepareDatabase(env: Env, database: Database): Promise<voi
         `已创建工作区 "default"。管理员令牌（仅显示一次，请妥善保存）见上。\n\n`,
     );
   }
+}
+
+/**
+ * Once an answer is sent, the rest of its request's body is read and dropped, so the client finishes sending
+ * and reads the answer, and the connection stays usable. A client that keeps sending is cut by the request
+ * timeout (TETHER_HTTP_REQUEST_TIMEOUT_MS).
+ */
+function drainAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.once("finish", () => {
+    if (req.readableEnded || req.destroyed) return;
+    // whoever was reading (the handler's body stream) is done: the answer is out
+    req.removeAllListeners("data");
+    req.on("data", () => {});
+    req.resume();
+  });
 }
 
 /**
@@ -89,6 +105,10 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
     const s = serve(
       {
         fetch: app.fetch,
+        // @hono/node-server drains the unread body of an early answer (401, 413) for 0.5 s, then destroys the
+        // socket: a client still sending gets ECONNRESET/EPIPE and cannot tell whether its batch was taken.
+        // drainAfterAnswer reads the rest instead, bounded by the request timeout.
+        autoCleanupIncoming: false,
         port: env.PORT,
         hostname: env.HOST,
         serverOptions: {
@@ -105,6 +125,7 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
       () => resolve(s),
     );
   });
+  (server as Server).on("request", drainAfterAnswer);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;
   logger.info({ host: env.HOST, port, database: database.kind, pid: process.pid }, "tether listening");
