@@ -60,89 +60,77 @@ describe.runIf(inject("databaseUrl") && postgresBin())("the database goes away u
     expect(load.acknowledged.size).toBe(load.sent.size);
   }
 
-  it(
-    "survives pg_terminate_backend of its connections under load",
-    async () => {
-      const load = startLoad({ base: () => server.url, token: ADMIN, clients: 3, batchSize: 20 });
-      await until(() => load.acknowledged.size >= 200, 60_000, "first acknowledgements");
-      for (let round = 0; round < 5; round++) {
-        const before = load.acknowledged.size;
-        const [{ n }] = await sql<[{ n: number }]>`
+  it("survives pg_terminate_backend of its connections under load", async () => {
+    const load = startLoad({ base: () => server.url, token: ADMIN, clients: 3, batchSize: 20 });
+    await until(() => load.acknowledged.size >= 200, 60_000, "first acknowledgements");
+    for (let round = 0; round < 5; round++) {
+      const before = load.acknowledged.size;
+      const [{ n }] = await sql<[{ n: number }]>`
           select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
           where application_name = 'tether' and pid <> pg_backend_pid()`;
-        expect(n).toBeGreaterThan(0);
-        await until(() => load.acknowledged.size > before + 100, 60_000, "acknowledgements after a kill");
-      }
-      await load.stop();
-      await reconcile(load);
-    },
-    180_000,
-  );
+      expect(n).toBeGreaterThan(0);
+      await until(() => load.acknowledged.size > before + 100, 60_000, "acknowledgements after a kill");
+    }
+    await load.stop();
+    await reconcile(load);
+  }, 180_000);
 
   for (const mode of ["fast", "immediate"] as const) {
-    it(
-      `answers 503 with Retry-After while the cluster is stopped (-m ${mode}) and resumes after a restart`,
-      async () => {
-        const load = startLoad({ base: () => server.url, token: ADMIN, clients: 3, batchSize: 20 });
-        await until(() => load.acknowledged.size >= 200, 60_000, "first acknowledgements");
-        const stoppedAt = Date.now();
-        cluster.stop(mode);
-        await until(
-          () => load.exchanges.some((x) => x.at > stoppedAt && x.status === 503),
-          60_000,
-          "a 503 while the database is stopped",
-        );
-        const firstUnavailable = load.exchanges.find((x) => x.at > stoppedAt && x.status === 503)!;
-        const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
-        expect(ready.status).toBe(503);
-        await sleep(3_000);
-        const restartedAt = Date.now();
-        cluster.start();
-        await until(
-          () => load.exchanges.some((x) => x.at > restartedAt && x.status === 202),
-          60_000,
-          "a 202 after the restart",
-        );
-        const firstAccepted = load.exchanges.find((x) => x.at > restartedAt && x.status === 202)!;
-        timeline[`${mode}: stop to first 503`] = (firstUnavailable.at - stoppedAt) / 1000;
-        timeline[`${mode}: restart to first 202`] = (firstAccepted.at - restartedAt) / 1000;
-        await load.stop();
-        await reconcile(load);
-        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-      },
-      180_000,
-    );
-  }
-
-  it(
-    "answers 503 instead of hanging while the database is frozen (SIGSTOP), and resumes on SIGCONT",
-    async () => {
+    it(`answers 503 with Retry-After while the cluster is stopped (-m ${mode}) and resumes after a restart`, async () => {
       const load = startLoad({ base: () => server.url, token: ADMIN, clients: 3, batchSize: 20 });
-      await until(() => load.acknowledged.size >= 100, 60_000, "first acknowledgements");
-      const frozenAt = Date.now();
-      cluster.freeze();
-      try {
-        const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
-        expect(ready.status).toBe(503);
-        await until(
-          () => load.exchanges.some((x) => x.at > frozenAt && x.status === 503),
-          30_000,
-          "a 503 while the database is frozen",
-        );
-        timeline["frozen: freeze to first 503"] =
-          (load.exchanges.find((x) => x.at > frozenAt && x.status === 503)!.at - frozenAt) / 1000;
-      } finally {
-        cluster.thaw();
-      }
-      const thawedAt = Date.now();
+      await until(() => load.acknowledged.size >= 200, 60_000, "first acknowledgements");
+      const stoppedAt = Date.now();
+      cluster.stop(mode);
       await until(
-        () => load.exchanges.some((x) => x.at > thawedAt && x.status === 202),
+        () => load.exchanges.some((x) => x.at > stoppedAt && x.status === 503),
         60_000,
-        "a 202 after SIGCONT",
+        "a 503 while the database is stopped",
       );
+      const firstUnavailable = load.exchanges.find((x) => x.at > stoppedAt && x.status === 503)!;
+      const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
+      expect(ready.status).toBe(503);
+      await sleep(3_000);
+      const restartedAt = Date.now();
+      cluster.start();
+      await until(
+        () => load.exchanges.some((x) => x.at > restartedAt && x.status === 202),
+        60_000,
+        "a 202 after the restart",
+      );
+      const firstAccepted = load.exchanges.find((x) => x.at > restartedAt && x.status === 202)!;
+      timeline[`${mode}: stop to first 503`] = (firstUnavailable.at - stoppedAt) / 1000;
+      timeline[`${mode}: restart to first 202`] = (firstAccepted.at - restartedAt) / 1000;
       await load.stop();
       await reconcile(load);
-    },
-    180_000,
-  );
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    }, 180_000);
+  }
+
+  it("answers 503 instead of hanging while the database is frozen (SIGSTOP), and resumes on SIGCONT", async () => {
+    const load = startLoad({ base: () => server.url, token: ADMIN, clients: 3, batchSize: 20 });
+    await until(() => load.acknowledged.size >= 100, 60_000, "first acknowledgements");
+    const frozenAt = Date.now();
+    cluster.freeze();
+    try {
+      const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(30_000) });
+      expect(ready.status).toBe(503);
+      await until(
+        () => load.exchanges.some((x) => x.at > frozenAt && x.status === 503),
+        30_000,
+        "a 503 while the database is frozen",
+      );
+      timeline["frozen: freeze to first 503"] =
+        (load.exchanges.find((x) => x.at > frozenAt && x.status === 503)!.at - frozenAt) / 1000;
+    } finally {
+      cluster.thaw();
+    }
+    const thawedAt = Date.now();
+    await until(
+      () => load.exchanges.some((x) => x.at > thawedAt && x.status === 202),
+      60_000,
+      "a 202 after SIGCONT",
+    );
+    await load.stop();
+    await reconcile(load);
+  }, 180_000);
 });
