@@ -33,7 +33,7 @@ function open(port: number): Promise<{ socket: Socket; read: () => string; ended
 }
 
 /** Resolves with `value` after `ms`, so a race can tell "ended" from "still open". */
-const after = <T>(ms: number, value: T) => sleep(ms).then(() => value);
+const resolvesAfter = <T>(ms: number, value: T) => sleep(ms).then(() => value);
 
 describe("HTTP timeouts and connection handling", () => {
   let dir: string;
@@ -63,7 +63,7 @@ describe("HTTP timeouts and connection handling", () => {
     );
     const trickle = setInterval(() => conn.socket.write(" "), 500);
     // Node's default holds this request for 300 s; the configured 3 s cut it at the next check.
-    const outcome = await Promise.race([conn.ended, after(20_000, "still open after 20 s")]);
+    const outcome = await Promise.race([conn.ended, resolvesAfter(20_000, "still open after 20 s")]);
     clearInterval(trickle);
     conn.socket.destroy();
     expect(outcome).not.toBe("still open after 20 s");
@@ -74,7 +74,7 @@ describe("HTTP timeouts and connection handling", () => {
     const conn = await open(port);
     conn.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
     const trickle = setInterval(() => conn.socket.write("X-Slow: y\r\n"), 500);
-    const outcome = await Promise.race([conn.ended, after(20_000, "still open after 20 s")]);
+    const outcome = await Promise.race([conn.ended, resolvesAfter(20_000, "still open after 20 s")]);
     clearInterval(trickle);
     conn.socket.destroy();
     expect(outcome).not.toBe("still open after 20 s");
