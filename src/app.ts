@@ -103,10 +103,10 @@ export function createApp(given: Omit<AppDeps, "ingest" | "authCache"> & { inges
   app.use(
     "/v1/*",
     timeout(
-      deps.env.TETHER_REQUEST_TIMEOUT_MS,
+      deps.env.TETHER_RESPONSE_TIMEOUT_MS,
       () =>
         new HTTPException(503, {
-          message: `no answer within ${deps.env.TETHER_REQUEST_TIMEOUT_MS} ms; retry after Retry-After seconds (events already stored are answered as duplicates)`,
+          message: `no answer within ${deps.env.TETHER_RESPONSE_TIMEOUT_MS} ms; retry after Retry-After seconds (events already stored are answered as duplicates)`,
         }),
     ),
   );

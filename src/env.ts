@@ -40,7 +40,7 @@ const EnvObject = z.object({
     .default("false")
     .transform((v) => v === "true" || v === "1"),
   /** a /v1 request not answered by then gets 503 with Retry-After (a frozen database must not hold it) */
-  TETHER_REQUEST_TIMEOUT_MS: int(10_000, 100, 600_000),
+  TETHER_RESPONSE_TIMEOUT_MS: int(10_000, 100, 600_000),
   /** PostgreSQL: statement_timeout of the server's sessions */
   TETHER_DB_STATEMENT_TIMEOUT_MS: int(5_000, 100, 600_000),
   /** PostgreSQL: lock_timeout of the server's sessions */
@@ -69,6 +69,13 @@ export const EnvSchema = EnvObject.superRefine((env, issue) => {
       code: "custom",
       path: ["TETHER_RETENTION_DAYS"],
       message: `must be at least TETHER_MAX_EVENT_AGE_DAYS (${env.TETHER_MAX_EVENT_AGE_DAYS}): accepted events must have a partition to land in`,
+    });
+  }
+  if (env.TETHER_HTTP_HEADERS_TIMEOUT_MS > env.TETHER_HTTP_REQUEST_TIMEOUT_MS) {
+    issue.addIssue({
+      code: "custom",
+      path: ["TETHER_HTTP_HEADERS_TIMEOUT_MS"],
+      message: `must be at most TETHER_HTTP_REQUEST_TIMEOUT_MS (${env.TETHER_HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
     });
   }
   if (env.TETHER_BASELINE_DAYS < env.TETHER_SHARE_DAYS) {

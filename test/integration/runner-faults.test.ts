@@ -28,8 +28,9 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
 
   it("fails a transaction whose connection was terminated between pipelines, then serves the next", async () => {
     const failed = database.runner.transaction(async (tx) => {
-      const [[row]] = await tx.send([statement("pid", "select pg_backend_pid() as pid")]);
-      await terminate(Number(row!.pid));
+      const [rows] = await tx.send([statement("pid", "select pg_backend_pid() as pid")]);
+      const pid = Number(rows![0]!.pid);
+      await terminate(pid);
       await sleep(100);
       return tx.commit([statement("after", "select 2 as x")]);
     });
@@ -37,18 +38,19 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
       code: expect.stringMatching(/CONNECTION_CLOSED|57P01|ECONNRESET|EPIPE/),
     });
     for (let i = 0; i < 4; i++) {
-      const [[row]] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
-      expect(row).toEqual({ x: 3 });
+      const [rows] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
+      expect(rows).toEqual([{ x: 3 }]);
     }
   });
 
   it("fails a transaction terminated while its pipeline is in flight, then serves the next", async () => {
     const failed = database.runner.transaction(async (tx) => {
-      const [[row]] = await tx.send([statement("pid", "select pg_backend_pid() as pid")]);
+      const [rows] = await tx.send([statement("pid", "select pg_backend_pid() as pid")]);
+      const pid = Number(rows![0]!.pid);
       // a postgres.js query runs once awaited
       setTimeout(
         () =>
-          terminate(Number(row!.pid)).then(
+          terminate(pid).then(
             () => undefined,
             () => undefined,
           ),
@@ -64,8 +66,8 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
       code: expect.stringMatching(/CONNECTION_CLOSED|57P01|ECONNRESET|EPIPE/),
     });
     for (let i = 0; i < 4; i++) {
-      const [[row]] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
-      expect(row).toEqual({ x: 3 });
+      const [rows] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
+      expect(rows).toEqual([{ x: 3 }]);
     }
   });
 });

@@ -27,7 +27,7 @@ describe.runIf(inject("databaseUrl") && postgresBin())("the database goes away u
       DATABASE_URL: cluster.url,
       TETHER_BOOTSTRAP_TOKEN: ADMIN,
       TETHER_WORKERS: "1",
-      TETHER_REQUEST_TIMEOUT_MS: "3000",
+      TETHER_RESPONSE_TIMEOUT_MS: "3000",
     });
     sql = postgres(cluster.url, { max: 1, onnotice: () => {} });
   });
