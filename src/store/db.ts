@@ -96,6 +96,9 @@ export function openPostgres(
     prepare: true,
     onnotice: () => {},
     connect_timeout: timeouts.connectSeconds,
+    // The driver's default backoff grows with every failed connect of the outage, up to 20 s, so service
+    // resumed up to 20 s after the database did; at most a second between tries per connection is cheap.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     idle_timeout: timeouts.idleSeconds,
     connection: {
       application_name: "tether",
