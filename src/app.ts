@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
-import { ApiError, type ErrorCode, envelope } from "./errors.ts";
+import { timeout } from "hono/timeout";
+import {
+  ApiError,
+  DATABASE_RETRY_AFTER_SECONDS,
+  databaseUnavailable,
+  type ErrorCode,
+  envelope,
+  errorCode,
+  isDatabaseUnavailable,
+} from "./errors.ts";
 import { overridesRouter } from "./http/accounts/overrides.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
@@ -86,6 +95,20 @@ export function createApp(
     );
   });
 
+  // A frozen database (or a full pool) would otherwise hold a request for as long as the kernel keeps the
+  // connection: past the deadline the caller hears 503 and retries; ingest is idempotent by event id.
+  app.use(
+    "/v1/*",
+    timeout(
+      deps.env.TETHER_RESPONSE_TIMEOUT_MS,
+      () =>
+        new HTTPException(503, {
+          message: `no answer within ${deps.env.TETHER_RESPONSE_TIMEOUT_MS} ms; retry after Retry-After seconds (events already stored are answered as duplicates)`,
+        }),
+    ),
+  );
+
+  // Under the deadline too: authentication reads tokens from the database.
   app.use("/v1/*", authenticate(deps));
   // After authentication: a caller without a token gets its 401 before tether reads a byte of its body.
   app.use(
@@ -134,7 +157,12 @@ export function createApp(
       const code = STATUS_CODES[err.status] ?? (err.status >= 500 ? "internal" : "bad_request");
       const message =
         err.status === 415 ? "Content-Type must be application/json" : err.message || "bad request";
-      apiError = new ApiError(code, message);
+      const retryAfter = code === "unavailable" ? DATABASE_RETRY_AFTER_SECONDS : undefined;
+      apiError = new ApiError(code, message, undefined, retryAfter);
+    } else if (isDatabaseUnavailable(err)) {
+      // Expected while the database restarts or fails over: one line, no stack, and a retryable answer.
+      deps.logger.warn({ code: errorCode(err), requestId }, "database unavailable");
+      apiError = databaseUnavailable();
     } else {
       // Database errors carry the statement's parameters (events, tokens' hashes): log what identifies the
       // failure, never the data.
@@ -145,6 +173,7 @@ export function createApp(
       );
       apiError = new ApiError("internal", "internal error; the request id identifies it in the server log");
     }
+    if (apiError.retryAfterSeconds !== undefined) c.header("retry-after", String(apiError.retryAfterSeconds));
     return c.json(envelope(apiError, requestId), apiError.status);
   });
 

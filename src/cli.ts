@@ -4,10 +4,12 @@ import { parseArgs } from "node:util";
 import { systemClock } from "./clock.ts";
 import { runPrimary, workerCount } from "./cluster.ts";
 import { ConfigError, parseEnv } from "./env.ts";
-import { startServer } from "./main.ts";
+import { errorCode, isDatabaseUnavailable } from "./errors.ts";
+import { createLogger, guardDriverFaults, startServer } from "./main.ts";
 import { isUniqueViolation } from "./store/accounts.ts";
 import { writeAudit } from "./store/audit.ts";
-import { openDatabase } from "./store/db.ts";
+import { DataDirLocked } from "./store/data-dir-lock.ts";
+import { DatabaseWaitError, openDatabase } from "./store/db.ts";
 import { createWorkspace, findWorkspaceBySlug, issueToken, loadPepper } from "./store/tenancy.ts";
 
 const USAGE = `usage: tether <command>
@@ -53,16 +55,35 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tether: ${err.message}\n`);
       return 2;
     }
+    const trouble = databaseTrouble(err, command);
+    if (trouble) {
+      process.stderr.write(`tether: ${trouble}\n`);
+      return 1;
+    }
     throw err;
   }
 }
 
 class UsageError extends Error {}
 
+/** One line for a database that is away or owned by another process, instead of a stack trace. */
+function databaseTrouble(err: unknown, command: string | undefined): string | null {
+  if (err instanceof DataDirLocked) {
+    return command === "serve"
+      ? `${err.message}; stop it first, or give this server its own TETHER_DATA_DIR`
+      : `${err.message}, and a second process on it would lose this change; stop the server first (tokens can also be issued by the running server: POST /v1/tokens with an admin token)`;
+  }
+  if (err instanceof DatabaseWaitError) return err.message;
+  if (isDatabaseUnavailable(err))
+    return `cannot reach the database (${errorCode(err)}); start PostgreSQL or check DATABASE_URL`;
+  return null;
+}
+
 async function serveCommand(): Promise<number> {
   const env = parseEnv();
   const workers = workerCount(env);
   if (workers > 1 && cluster.isPrimary) return runPrimary(env, workers);
+  guardDriverFaults(createLogger(env));
   const running = await startServer(env, { prepare: cluster.isPrimary });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -2,7 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
 import type { Env } from "./env.ts";
 import { createLogger, prepareDatabase } from "./main.ts";
-import { openDatabase } from "./store/db.ts";
+import { openDatabase, waitForDatabase } from "./store/db.ts";
 
 /** A worker that dies this soon after starting is broken, not unlucky: the primary stops instead of looping. */
 const EARLY_EXIT_MS = 15_000;
@@ -25,6 +25,7 @@ export async function runPrimary(env: Env, workers: number): Promise<number> {
   const logger = createLogger(env);
   const database = await openDatabase(env);
   try {
+    await waitForDatabase(database, env.TETHER_DB_WAIT_SECONDS, (line) => logger.warn(line));
     await prepareDatabase(env, database);
   } finally {
     await database.close();

@@ -44,6 +44,26 @@ const EnvObject = z.object({
     .enum(["true", "false", "1", "0"])
     .default("false")
     .transform((v) => v === "true" || v === "1"),
+  /** a /v1 request not answered by then gets 503 with Retry-After (a frozen database must not hold it) */
+  TETHER_RESPONSE_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** PostgreSQL: statement_timeout of the server's sessions */
+  TETHER_DB_STATEMENT_TIMEOUT_MS: int(5_000, 100, 600_000),
+  /** PostgreSQL: lock_timeout of the server's sessions */
+  TETHER_DB_LOCK_TIMEOUT_MS: int(3_000, 100, 600_000),
+  /** PostgreSQL: idle_in_transaction_session_timeout of the server's sessions */
+  TETHER_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 100, 600_000),
+  /** PostgreSQL: seconds to open one connection */
+  TETHER_DB_CONNECT_TIMEOUT_SECONDS: int(5, 1, 600),
+  /** PostgreSQL: an unused pooled connection is closed after this many seconds */
+  TETHER_DB_IDLE_TIMEOUT_SECONDS: int(60, 1, 86_400),
+  /** a client must have sent a request's headers within this */
+  TETHER_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 1_000, 600_000),
+  /** a client must have sent a whole request (headers and body) within this */
+  TETHER_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1_000, 3_600_000),
+  /** an idle keep-alive connection is closed after this; keep it above the proxy's or agents' idle timeout */
+  TETHER_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000, 600_000),
+  /** how long start-up waits for an unreachable database before giving up (0: try once) */
+  TETHER_DB_WAIT_SECONDS: int(30, 0, 86_400),
   TETHER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -54,6 +74,13 @@ export const EnvSchema = EnvObject.superRefine((env, issue) => {
       code: "custom",
       path: ["TETHER_RETENTION_DAYS"],
       message: `must be at least TETHER_MAX_EVENT_AGE_DAYS (${env.TETHER_MAX_EVENT_AGE_DAYS}): accepted events must have a partition to land in`,
+    });
+  }
+  if (env.TETHER_HTTP_HEADERS_TIMEOUT_MS > env.TETHER_HTTP_REQUEST_TIMEOUT_MS) {
+    issue.addIssue({
+      code: "custom",
+      path: ["TETHER_HTTP_HEADERS_TIMEOUT_MS"],
+      message: `must be at most TETHER_HTTP_REQUEST_TIMEOUT_MS (${env.TETHER_HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
     });
   }
   if (env.TETHER_BASELINE_DAYS < env.TETHER_SHARE_DAYS) {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { type ServerType, serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
 import { createApp, createIngestFor } from "./app.ts";
@@ -5,9 +6,10 @@ import { bootstrap } from "./bootstrap.ts";
 import { systemClock } from "./clock.ts";
 import { createEnricher } from "./core/enrich/index.ts";
 import type { Env } from "./env.ts";
+import { errorCode, isDatabaseUnavailable } from "./errors.ts";
 import { createMetrics } from "./metrics.ts";
 import { startStorageMaintenance } from "./services/maintain-storage.ts";
-import { type Database, openDatabase } from "./store/db.ts";
+import { type Database, openDatabase, waitForDatabase } from "./store/db.ts";
 
 export interface Running {
   port: number;
@@ -36,13 +38,61 @@ export async function prepareDatabase(env: Env, database: Database): Promise<voi
 }
 
 /**
+ * Once an answer is sent, the rest of its request's body is read and dropped, so the client finishes sending
+ * and reads the answer, and the connection stays usable. A client that keeps sending is cut by the request
+ * timeout (TETHER_HTTP_REQUEST_TIMEOUT_MS).
+ */
+function drainAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.once("finish", () => {
+    if (req.readableEnded || req.destroyed) return;
+    // whoever was reading (the handler's body stream) is done: the answer is out
+    req.removeAllListeners("data");
+    req.on("data", () => {});
+    req.resume();
+  });
+}
+
+/**
+ * The last line of defence of a serving process: a connection error that escapes the driver (postgres.js
+ * has thrown from a timer when PostgreSQL dropped its connections under load) is logged and survived, since
+ * the pool reconnects by itself; anything else still ends the process, as Node would.
+ */
+export function guardDriverFaults(logger: Logger): void {
+  const driverFault = (err: unknown) =>
+    isDatabaseUnavailable(err) ||
+    (err instanceof Error && /[\\/]node_modules[\\/]postgres[\\/]/.test(err.stack ?? ""));
+  process.on("uncaughtException", (err) => {
+    if (driverFault(err)) {
+      logger.error({ code: errorCode(err), message: err.message }, "database driver fault survived");
+      return;
+    }
+    logger.fatal({ err }, "uncaught exception");
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (err) => {
+    if (driverFault(err)) {
+      logger.error({ code: errorCode(err) }, "database driver fault survived");
+      return;
+    }
+    logger.fatal({ err }, "unhandled rejection");
+    process.exit(1);
+  });
+}
+
+/**
  * Parse env → open db → migrate → bootstrap → serve: the only place that starts things. A worker of a
  * cluster skips the preparation, which its primary did (src/cluster.ts).
  */
 export async function startServer(env: Env, options: { prepare?: boolean } = {}): Promise<Running> {
   const logger = createLogger(env);
   const database = await openDatabase(env);
-  if (options.prepare ?? true) await prepareDatabase(env, database);
+  try {
+    await waitForDatabase(database, env.TETHER_DB_WAIT_SECONDS, (line) => logger.warn(line));
+    if (options.prepare ?? true) await prepareDatabase(env, database);
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
   const enricher = await createEnricher();
   const base = { database, env, clock: systemClock, logger, enricher, metrics: createMetrics() };
   const ingest = createIngestFor(base);
@@ -57,8 +107,30 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
     },
   });
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        // @hono/node-server drains the unread body of an early answer (401, 413) for 0.5 s, then destroys the
+        // socket: a client still sending gets ECONNRESET/EPIPE and cannot tell whether its batch was taken.
+        // drainAfterAnswer reads the rest instead, bounded by the request timeout.
+        autoCleanupIncoming: false,
+        port: env.PORT,
+        hostname: env.HOST,
+        serverOptions: {
+          // A client that sends its headers or body too slowly is cut after these (Node's defaults hold a
+          // slow body for 300 s); the check runs every second instead of every 30 s.
+          headersTimeout: env.TETHER_HTTP_HEADERS_TIMEOUT_MS,
+          requestTimeout: env.TETHER_HTTP_REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: 1_000,
+          // Longer than a proxy's or an agent's idle timeout (typically 60 s): the client, not the server,
+          // closes an idle connection, so no request is ever sent on a connection the server is closing.
+          keepAliveTimeout: env.TETHER_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        },
+      },
+      () => resolve(s),
+    );
   });
+  (server as Server).on("request", drainAfterAnswer);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;
   logger.info({ host: env.HOST, port, database: database.kind, pid: process.pid }, "tether listening");

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "../errors.ts";
 import type { BatchOutcome, BatchRequest } from "./ingest-events.ts";
 
 /** The queue is full: the caller should retry after `retryAfterSeconds`. */
@@ -106,10 +107,13 @@ export class IngestPipeline {
     return group;
   }
 
-  /** One request's failure must not fail the others that shared its transaction: retry each alone. */
+  /**
+   * One request's failure must not fail the others that shared its transaction: retry each alone. A database
+   * that is away fails them all alike, and retrying one by one would only hold the pipeline longer.
+   */
   private async isolate(group: Pending[], err: unknown): Promise<void> {
-    if (group.length === 1) {
-      group[0]!.reject(err);
+    if (group.length === 1 || isDatabaseUnavailable(err)) {
+      for (const p of group) p.reject(err);
       return;
     }
     for (const p of group) {

@@ -67,8 +67,12 @@ export function eventsRouter(deps: AppDeps) {
         });
       } catch (err) {
         if (!(err instanceof IngestOverloaded)) throw err;
-        c.header("retry-after", String(err.retryAfterSeconds));
-        throw new ApiError("unavailable", `${err.message}; nothing of this request was stored`);
+        throw new ApiError(
+          "unavailable",
+          `${err.message}; nothing of this request was stored`,
+          undefined,
+          err.retryAfterSeconds,
+        );
       }
       return c.json(
         { accepted: result.accepted, duplicates: result.duplicates, results: result.results },
