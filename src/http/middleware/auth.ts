@@ -69,16 +69,21 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
       throw new ApiError("unauthorized", "missing bearer token: send Authorization: Bearer <token>");
     const secret = match[1]!;
     const now = deps.clock.now();
-    // Refused before the token is checked: a blocked guesser must not learn whether a guess was right.
+    const rateLimited = (wait: number) => {
+      c.header("retry-after", String(wait));
+      return new ApiError("rate_limited", `too many failed authentications: retry after ${wait} s`);
+    };
+    // A blocked address is refused before its token is checked: a guesser must not learn whether a guess was
+    // right. A blocked token id is not: anyone who knows an id could otherwise lock its rightful holder (an
+    // agent in the middle of an outage) out for a window, and its 192 random bits need no guessing limit.
     const address = sourceIp(c, deps.env.TETHER_TRUST_PROXY);
     const presented = tokenKey(secret, tokenIdOfSecret(secret));
-    const wait = deps.authLimiter.retryAfter(address, presented, now.getTime());
-    if (wait > 0) {
-      c.header("retry-after", String(wait));
-      throw new ApiError("rate_limited", `too many failed authentications: retry after ${wait} s`);
-    }
+    const addressWait = deps.authLimiter.retryAfter(address, null, now.getTime());
+    if (addressWait > 0) throw rateLimited(addressWait);
     const identity = await deps.authCache.identify(deps.database.db, secret);
     if (!identity) {
+      const tokenWait = deps.authLimiter.retryAfter(null, presented, now.getTime());
+      if (tokenWait > 0) throw rateLimited(tokenWait);
       deps.authLimiter.fail(address, presented, now.getTime());
       throw new ApiError("unauthorized", "unknown or revoked token");
     }
