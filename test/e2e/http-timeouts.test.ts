@@ -93,13 +93,20 @@ describe("HTTP timeouts and connection handling", () => {
   }, 60_000);
 
   for (const early of [
-    { status: 401, token: "wrong-token-wrong-token", size: 2 * 1024 * 1024, code: "unauthorized" },
-    { status: 413, token: ADMIN, size: 5 * 1024 * 1024, code: "payload_too_large" },
+    {
+      status: 401,
+      path: "/v1/events",
+      token: "wrong-token-wrong-token",
+      size: 2 * 1024 * 1024,
+      code: "unauthorized",
+    },
+    // Past TETHER_MAX_BODY_BYTES (4 MiB): ingest admits far more, the largest legal batch.
+    { status: 413, path: "/v1/preflight", token: ADMIN, size: 5 * 1024 * 1024, code: "payload_too_large" },
   ]) {
     it(`reads the whole body of a request it answers early (${early.status}), so the client is not reset mid-send`, async () => {
       const conn = await open(port);
       conn.socket.write(
-        `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${early.token}\r\n` +
+        `POST ${early.path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${early.token}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${early.size}\r\n\r\n`,
       );
       // The answer is sent at once; the client keeps sending its body for a second or two after it.
