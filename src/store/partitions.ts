@@ -110,10 +110,15 @@ export async function dropExpiredEventPartitions(db: Db, cutoffMs: number): Prom
 
 /** Forgets baseline values an account has not shown since `cutoffMs`; returns how many were deleted. */
 export async function ageOutBaselines(db: Db, cutoffMs: number): Promise<number> {
-  const [result] = await rows<{ deleted: number }>(
-    db,
-    sql`with gone as (delete from baseline_values where last_seen_at < ${iso(cutoffMs)}::timestamptz returning 1)
-      select count(*)::int as deleted from gone`,
-  );
-  return Number(result?.deleted ?? 0);
+  // A maintenance pass, not an OLTP statement: it scans every baseline value, so it runs without the sessions'
+  // statement timeout (a few seconds), which a large workspace would otherwise hit on every pass.
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local statement_timeout = 0`);
+    const [result] = await rows<{ deleted: number }>(
+      tx as unknown as Db,
+      sql`with gone as (delete from baseline_values where last_seen_at < ${iso(cutoffMs)}::timestamptz returning 1)
+        select count(*)::int as deleted from gone`,
+    );
+    return Number(result?.deleted ?? 0);
+  });
 }

@@ -33,33 +33,38 @@ async function seedLargeWorkspace(workspaceId: string, prefix: string) {
   const since = new Date(NOW - 20 * DAY).toISOString();
   // These rows bypass ingest, so their weeks need partitions made here: event n occurs n/20 minutes after `since`.
   await ensureEventPartitions(db, NOW - 20 * DAY, NOW - 20 * DAY + (200_000 / 20) * MINUTE);
-  await db.execute(sql`insert into accounts (id, workspace_id, platform, ref, state, event_count, first_event_at,
-      last_event_at, created_at, updated_at)
-    select ${prefix} || i, ${workspaceId}, 'tiktok_shop', 'store-' || i, 'established', 40, ${since}::timestamptz,
-      ${since}::timestamptz, now(), now()
-    from generate_series(1, 5000) as i`);
-  await db.execute(sql`insert into events (workspace_id, id, account_id, type, occurred_at, received_at, result_status,
-      ip, ip_class, asn, country, region, device_id, risk, findings)
-    select ${workspaceId}, ${prefix} || 'ev-' || n, ${prefix} || (n % 5000 + 1), 'login',
-      ${since}::timestamptz + (n || ' minutes')::interval / 20, now(), 'ok',
-      '24.' || ((n % 5000) / 250) || '.' || ((n % 5000) % 250) || '.1', 'public', 7922, 'US', 'US-CA',
-      'device-' || (n % 5000 + 1), 0, null
-    from generate_series(1, 200000) as n`);
-  await db.execute(sql`insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at,
-      last_seen_at, accepted, last_event_id)
-    select ${workspaceId}, ${prefix} || i, k.kind,
-      case k.kind
-        when 'ip' then '24.' || ((i - 1) / 250) || '.' || ((i - 1) % 250) || '.1'
-        when 'subnet' then '24.' || ((i - 1) / 250) || '.' || ((i - 1) % 250) || '.0/24'
-        when 'device' then 'device-' || i
-        when 'asn' then '7922' when 'country' then 'US' when 'region' then 'US-CA'
-        when 'timezone' then 'America/Los_Angeles' when 'locale' then 'en-US'
-        when 'browser' then 'Chrome' else 'Windows' end,
-      40, ${since}::timestamptz, ${new Date(NOW - DAY).toISOString()}::timestamptz, true, ${prefix} || 'ev-' || i
-    from generate_series(1, 5000) as i
-    cross join (values ('ip'), ('subnet'), ('device'), ('asn'), ('country'), ('region'), ('timezone'), ('locale'),
-      ('browser'), ('os')) as k(kind)`);
-  await db.execute(sql`analyze`);
+  // A seed of 200,000 rows is no OLTP statement: it runs without the sessions' statement timeout, which a loaded
+  // CI machine would otherwise hit.
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`set local statement_timeout = 0`);
+    await tx.execute(sql`insert into accounts (id, workspace_id, platform, ref, state, event_count, first_event_at,
+        last_event_at, created_at, updated_at)
+      select ${prefix} || i, ${workspaceId}, 'tiktok_shop', 'store-' || i, 'established', 40, ${since}::timestamptz,
+        ${since}::timestamptz, now(), now()
+      from generate_series(1, 5000) as i`);
+    await tx.execute(sql`insert into events (workspace_id, id, account_id, type, occurred_at, received_at, result_status,
+        ip, ip_class, asn, country, region, device_id, risk, findings)
+      select ${workspaceId}, ${prefix} || 'ev-' || n, ${prefix} || (n % 5000 + 1), 'login',
+        ${since}::timestamptz + (n || ' minutes')::interval / 20, now(), 'ok',
+        '24.' || ((n % 5000) / 250) || '.' || ((n % 5000) % 250) || '.1', 'public', 7922, 'US', 'US-CA',
+        'device-' || (n % 5000 + 1), 0, null
+      from generate_series(1, 200000) as n`);
+    await tx.execute(sql`insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at,
+        last_seen_at, accepted, last_event_id)
+      select ${workspaceId}, ${prefix} || i, k.kind,
+        case k.kind
+          when 'ip' then '24.' || ((i - 1) / 250) || '.' || ((i - 1) % 250) || '.1'
+          when 'subnet' then '24.' || ((i - 1) / 250) || '.' || ((i - 1) % 250) || '.0/24'
+          when 'device' then 'device-' || i
+          when 'asn' then '7922' when 'country' then 'US' when 'region' then 'US-CA'
+          when 'timezone' then 'America/Los_Angeles' when 'locale' then 'en-US'
+          when 'browser' then 'Chrome' else 'Windows' end,
+        40, ${since}::timestamptz, ${new Date(NOW - DAY).toISOString()}::timestamptz, true, ${prefix} || 'ev-' || i
+      from generate_series(1, 5000) as i
+      cross join (values ('ip'), ('subnet'), ('device'), ('asn'), ('country'), ('region'), ('timezone'), ('locale'),
+        ('browser'), ('os')) as k(kind)`);
+    await tx.execute(sql`analyze`);
+  });
 }
 
 /** A batch of 500 events spread over `accounts` accounts, each from its own seeded environment. */
