@@ -436,7 +436,7 @@ cmd_check() {
   fi
   print_decision "$decision"
   # each reason is {"rule":…,"severity":…,"message":…}
-  printf '%s' "$BODY" | sed 's/"reasons":\[//; s/\],"incident".*//' | tr '{' '\n' | while IFS= read -r r; do
+  printf '%s\n' "$BODY" | sed 's/"reasons":\[//; s/\],"incident".*//' | tr '{' '\n' | while IFS= read -r r; do
     rule=$(printf '%s' "$r" | sed -n 's/.*"rule":"\([^"]*\)".*/\1/p')
     [ -n "$rule" ] || continue
     sev=$(printf '%s' "$r" | sed -n 's/.*"severity":"\([^"]*\)".*/\1/p')
