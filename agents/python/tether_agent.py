@@ -436,6 +436,7 @@ class Agent:
         self.environ = environ
         self.log = log if log is not None else (lambda line: print(line, file=sys.stderr))
         self._salt = None
+        self.last_flush = None
 
     # -- paths --
     def _path(self, name):
@@ -555,9 +556,10 @@ class Agent:
         self._require_config()
         event = self.event(account, type, op, status, code, message, attributes, operator, env)
         self._append(event)
+        self.last_flush = None
         if send:
             # The event is durable now: one attempt, no waiting behind another sender or a Retry-After.
-            result = self.flush(wait=False)
+            result = self.last_flush = self.flush(wait=False)
             if result["error"]:
                 self.log(_msg("spooled", error=result["error"], id=event["id"], depth=result["left"]))
         return event["id"]
@@ -565,8 +567,13 @@ class Agent:
     def _append(self, event):
         line = (json.dumps(event, separators=(",", ":")) + "\n").encode("utf-8")
         with _locked(self._path("spool.lock")):
-            fd = os.open(self._path("spool.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self._path("spool.jsonl"), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                if os.fstat(fd).st_size > 0:
+                    os.lseek(fd, -1, os.SEEK_END)
+                    if os.read(fd, 1) != b"\n":
+                        # A crash tore the last append: end that line so this event is not glued to it.
+                        line = b"\n" + line
                 os.write(fd, line)
                 os.fsync(fd)
             finally:
@@ -777,7 +784,8 @@ def main(argv=None):
         if args.command == "report":
             kind = args.type or ("operation" if args.op and args.op != "login" else "login")
             event_id = agent.report(args.account, type=kind, op=args.op, status=args.status, code=args.code)
-            print(_msg("reported", id=event_id))
+            if not agent.last_flush["error"]:
+                print(_msg("reported", id=event_id))
             return 0
         if args.command == "check":
             decision = agent.check(args.account, args.op, offline_policy=args.offline_policy)

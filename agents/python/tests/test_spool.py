@@ -101,3 +101,16 @@ def test_shell_flush_waits_as_long_as_retry_after_says(machine, recorder):
     assert len(posts) == 3
     assert posts[1]["at"] - posts[0]["at"] >= 1.0 and posts[2]["at"] - posts[1]["at"] >= 1.0
     assert len(json.loads(posts[2]["body"])["events"]) == 2
+
+
+def test_a_line_torn_by_a_crash_does_not_swallow_the_next_event(machine, recorder):
+    env = machine()
+    agent = tether_agent.Agent(server="http://127.0.0.1:9", token="t", environ=env, log=lambda line: None)
+    agent.report("tiktok_shop:us-1", op="login", send=False)
+    with open(agent._path("spool.jsonl"), "a") as f:
+        f.write('{"id":"half-writ')  # what kill -9 in the middle of an append leaves
+    agent.report("tiktok_shop:us-1", op="login", send=False)
+    srv = recorder()
+    assert tether_agent.Agent(server=srv.url, token="t", environ=env).flush()["sent"] == 2
+    [post] = srv.posts()
+    assert len(json.loads(post["body"])["events"]) == 2
