@@ -280,22 +280,17 @@ flush() {
     printf '{"events":[' >"$batch"
     for f in "$@"; do
       [ "$n" -lt "$BATCH" ] || break
-      if grep -q '"@DEVICE@"' "$f"; then
+      if [ -z "$dev" ] && grep -q '"@DEVICE@"' "$f"; then
         # reported before the salt was known: the device id is filled in now
-        if [ -z "$dev" ]; then
-          if ! s=$(salt); then
-            FLUSH_ERROR="cannot learn the workspace id (GET /v1/whoami)"
-            break 2
-          fi
-          dev=$(device_id_for "$s")
+        if ! s=$(salt); then
+          FLUSH_ERROR="cannot learn the workspace id (GET /v1/whoami)"
+          break 2
         fi
-        [ "$n" -gt 0 ] && printf ',' >>"$batch"
-        sed "s/\"@DEVICE@\"/\"$dev\"/" "$f" >>"$batch"
-      else
-        [ "$n" -gt 0 ] && printf ',' >>"$batch"
-        cat "$f" >>"$batch"
+        dev=$(device_id_for "$s")
       fi
-      files="$files $f"
+      [ "$n" -gt 0 ] && printf ',' >>"$batch"
+      sed "s/\"@DEVICE@\"/\"$dev\"/" "$f" >>"$batch"
+      files="$files ${f##*/}"
       n=$((n + 1))
     done
     printf ']}' >>"$batch"
@@ -303,8 +298,7 @@ flush() {
     rm -f "$batch"
     case $STATUS in
       202)
-        # shellcheck disable=SC2086 # the list of spool files, none with spaces (our own names)
-        rm -f $files
+        for b in $files; do rm -f "$SPOOL/events/$b"; done
         ;;
       429 | 503)
         ra=${RETRY_AFTER:-1}
@@ -319,8 +313,11 @@ flush() {
         ;;
       400)
         # A batch the server refuses: send one by one and set aside what it will never accept.
-        for f in $files; do
-          http POST /v1/events "$f"
+        for b in $files; do
+          f="$SPOOL/events/$b"
+          { printf '{"events":[' && sed "s/\"@DEVICE@\"/\"$dev\"/" "$f" && printf ']}'; } >"$batch"
+          http POST /v1/events "$batch"
+          rm -f "$batch"
           case $STATUS in
             202) rm -f "$f" ;;
             400)
@@ -345,6 +342,7 @@ flush() {
         ;;
     esac
   done
+  rm -f "$SPOOL/tmp/batch.$$"
   flush_unlock
   trap - EXIT
   [ -z "$FLUSH_ERROR" ]

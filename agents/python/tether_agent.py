@@ -764,7 +764,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="tether_agent.py", description="tether agent (Python)")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="record one event")
-    rep.add_argument("--account", required=True, help="platform:ref")
+    rep.add_argument("--account", help="platform:ref (required except for heartbeats)")
     rep.add_argument("--type", choices=("login", "operation", "heartbeat"))
     rep.add_argument("--op")
     rep.add_argument("--status", choices=("ok", "error"), default="ok")
@@ -782,6 +782,8 @@ def main(argv=None):
     try:
         agent = Agent()
         if args.command == "report":
+            if not args.account and args.type != "heartbeat":
+                parser.error("--account platform:ref is required")
             kind = args.type or ("operation" if args.op and args.op != "login" else "login")
             event_id = agent.report(args.account, type=kind, op=args.op, status=args.status, code=args.code)
             if not agent.last_flush["error"]:

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import json
+import os
 import re
 
 import pytest
@@ -114,3 +115,34 @@ def test_a_line_torn_by_a_crash_does_not_swallow_the_next_event(machine, recorde
     assert tether_agent.Agent(server=srv.url, token="t", environ=env).flush()["sent"] == 2
     [post] = srv.posts()
     assert len(json.loads(post["body"])["events"]) == 2
+
+
+@pytest.mark.parametrize("kind", ["sh", "py"])
+def test_an_event_the_server_refuses_is_set_aside_and_the_rest_delivered(machine, recorder, kind):
+    srv = recorder([(400, []), (400, [])])  # the batch, then its first event alone
+    env = dict(machine(), TETHER_SERVER=srv.url, TETHER_TOKEN="t")
+    for _ in range(2):
+        done = run_agent(kind, ["report", "--account", "tiktok_shop:us-1"], dict(env, TETHER_SERVER="http://127.0.0.1:9"))
+        assert done.returncode == 0, done.stderr
+    done = run_agent(kind, ["flush"], env)
+    assert done.returncode == 0, done.stderr
+    assert "refused" in done.stderr
+    # Whatever the batches looked like, the last answer delivered exactly one event and one was refused.
+    posts = srv.posts()
+    assert len(posts) == 3
+    assert len(json.loads(posts[-1]["body"])["events"]) == 1
+    device = tether_agent.device_id("ws_recorder", env)
+    for post in posts:
+        assert device in post["body"] and "@DEVICE@" not in post["body"] and "_tether_device" not in post["body"]
+    spool = env["TETHER_AGENT_SPOOL_DIR"]
+    rejected = os.listdir(os.path.join(spool, "rejected")) if kind == "sh" else _lines(spool, "rejected.jsonl")
+    assert len(rejected) == 1
+    if kind == "sh":
+        assert "0 waiting" in run_agent("sh", ["status"], env).stdout
+    else:
+        assert tether_agent.Agent(environ=env).depth() == 0
+
+
+def _lines(spool, name):
+    with open(os.path.join(spool, name)) as f:
+        return f.read().splitlines()
