@@ -70,6 +70,7 @@ SPOOL=$(config TETHER_AGENT_SPOOL_DIR)
 SPOOL=${SPOOL:-${XDG_STATE_HOME:-${HOME:-}/.local/state}/tether-agent/sh}
 MAX_WAIT=$(config TETHER_AGENT_MAX_WAIT)
 MAX_WAIT=${MAX_WAIT:-30}
+case $MAX_WAIT in *[!0-9]*) die "TETHER_AGENT_MAX_WAIT must be a whole number of seconds" ;; esac
 UA="tether-agent-sh/$VERSION ($(uname -s 2>/dev/null) $(uname -r 2>/dev/null))"
 
 require_config() {

@@ -432,7 +432,10 @@ class Agent:
         self.spool_dir = spool_dir or pick("TETHER_AGENT_SPOOL_DIR") or _default_spool_dir(environ)
         self.timeout = timeout
         # A Retry-After longer than this is not slept through: we note it and send on a later call.
-        self.max_wait = float(pick("TETHER_AGENT_MAX_WAIT") or max_wait)
+        try:
+            self.max_wait = float(pick("TETHER_AGENT_MAX_WAIT") or max_wait)
+        except ValueError:
+            raise TetherError("TETHER_AGENT_MAX_WAIT must be a number of seconds") from None
         self.environ = environ
         self.log = log if log is not None else (lambda line: print(line, file=sys.stderr))
         self._salt = None
