@@ -187,8 +187,9 @@ class Recorder(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, script):
-        self.script = script  # list of (status, headers) for POST /v1/events, then 202 for ever
+        self.script = script  # list of (status | "hang", headers) for POST /v1/events, then 202 for ever
         self.requests = []
+        self.released = threading.Event()
         super().__init__(("127.0.0.1", 0), _Handler)
         self.url = "http://127.0.0.1:%d" % self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -237,8 +238,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path != "/v1/events":
             self._answer(404, {"error": {"code": "not_found", "message": "no", "request_id": "r"}})
             return
-        if self.server.script:
-            status, headers = self.server.script.pop(0)
+        status, headers = self.server.script.pop(0) if self.server.script else (202, [])
+        if status == "hang":
+            # a server that never answers, until the test ends: the agent is killed while it waits
+            self.server.released.wait(60)
+            return
+        if status != 202:
             self._answer(status, {"error": {"code": "unavailable", "message": "busy", "request_id": "r"}}, headers)
             return
         n = len(json.loads(body)["events"])
@@ -256,5 +261,6 @@ def recorder():
 
     yield make
     for srv in servers:
+        srv.released.set()
         srv.shutdown()
         srv.server_close()

@@ -4,10 +4,14 @@ import concurrent.futures
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import tether_agent
-from conftest import run_agent
+from conftest import AGENTS, run_agent
 
 PY_EVENTS = 200
 SH_EVENTS = 25
@@ -146,3 +150,30 @@ def test_an_event_the_server_refuses_is_set_aside_and_the_rest_delivered(machine
 def _lines(spool, name):
     with open(os.path.join(spool, name)) as f:
         return f.read().splitlines()
+
+
+def test_kill_9_in_the_middle_of_a_flush_loses_nothing_and_resends_only_the_unacknowledged(machine, recorder):
+    srv = recorder([(202, []), ("hang", [])])
+    env = dict(machine(), TETHER_SERVER=srv.url, TETHER_TOKEN="t")
+    agent = tether_agent.Agent(environ=env, log=lambda line: None)
+    total = 2 * tether_agent.BATCH_SIZE + 50
+    ids = {agent.report("tiktok_shop:us-1", op="login", send=False) for _ in range(total)}
+    cmd = [sys.executable, str(AGENTS / "python" / "tether_agent.py"), "flush"]
+    proc = subprocess.Popen(cmd, env=dict(env, PATH=os.environ["PATH"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(srv.posts()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(srv.posts()) == 2, proc.communicate()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    later = recorder()
+    agent = tether_agent.Agent(environ=dict(env, TETHER_SERVER=later.url), log=lambda line: None)
+    assert agent.flush() == {"sent": total - tether_agent.BATCH_SIZE, "left": 0, "error": None}
+    sent = lambda posts: [e["id"] for p in posts for e in json.loads(p["body"])["events"]]  # noqa: E731
+    acknowledged, unanswered = sent(srv.posts()[:1]), sent(srv.posts()[1:])
+    resent = sent(later.posts())
+    assert set(acknowledged) | set(resent) == ids
+    assert not set(acknowledged) & set(resent)  # what got a 202 is never sent again
+    assert set(unanswered) <= set(resent)
+    assert len(resent) == len(set(resent))
