@@ -73,6 +73,11 @@ MAX_WAIT=${MAX_WAIT:-30}
 case $MAX_WAIT in *[!0-9]*) die "TETHER_AGENT_MAX_WAIT must be a whole number of seconds" ;; esac
 UA="tether-agent-sh/$VERSION ($(uname -s 2>/dev/null) $(uname -r 2>/dev/null))"
 
+# auth: the token as a curl config read from stdin, so it never shows in the process list
+auth() {
+  printf 'header = "authorization: Bearer %s"\n' "$TOKEN"
+}
+
 require_config() {
   if [ -z "$SERVER" ] || [ -z "$TOKEN" ]; then
     die "set TETHER_SERVER and TETHER_TOKEN (or write them to $CONFIG_FILE)"
@@ -146,8 +151,7 @@ salt() {
     head -n 1 "$f"
     return 0
   fi
-  body=$(curl -sS --fail --max-time 10 -H "authorization: Bearer $TOKEN" -A "$UA" "$SERVER/v1/whoami" 2>/dev/null) ||
-    return 1
+  body=$(auth | curl -sS --fail --max-time 10 -K - -A "$UA" "$SERVER/v1/whoami" 2>/dev/null) || return 1
   s=$(printf '%s' "$body" | tr -d '\n' | sed -n 's/.*"workspace"[[:space:]]*:[[:space:]]*{\([^}]*\)}.*/\1/p' |
     sed -n 's/.*"id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
   [ -n "$s" ] || return 1
@@ -211,13 +215,11 @@ new_id() {
 # http METHOD PATH [BODY_FILE]: sets STATUS, BODY and RETRY_AFTER; STATUS 000 when unreachable
 http() {
   hdr="$SPOOL/.headers.$$"
-  if [ -n "${3:-}" ]; then
-    BODY=$(curl -sS --max-time 15 -X "$1" -H "authorization: Bearer $TOKEN" -A "$UA" \
-      -H 'content-type: application/json' --data-binary "@$3" -D "$hdr" -w '\n%{http_code}' "$SERVER$2" 2>/dev/null)
-  else
-    BODY=$(curl -sS --max-time 15 -X "$1" -H "authorization: Bearer $TOKEN" -A "$UA" \
-      -D "$hdr" -w '\n%{http_code}' "$SERVER$2" 2>/dev/null)
-  fi
+  set -- "$1" "$2" "${3:-}"
+  if [ -n "$3" ]; then set -- "$@" -H 'content-type: application/json' --data-binary "@$3"; fi
+  method=$1 path=$2
+  shift 3
+  BODY=$(auth | curl -sS --max-time 15 -K - -X "$method" -A "$UA" -D "$hdr" -w '\n%{http_code}' "$@" "$SERVER$path" 2>/dev/null)
   STATUS=$(printf '%s' "$BODY" | tail -n 1)
   BODY=$(printf '%s' "$BODY" | sed '$d')
   case $STATUS in [1-5][0-9][0-9]) ;; *) STATUS=000 ;; esac
