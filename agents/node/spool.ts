@@ -24,7 +24,6 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import lockfile from "proper-lockfile";
 import type { EventBody } from "./client.ts";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
@@ -77,6 +76,8 @@ export class Spool {
   }
 
   async #lock(name: string, wait: boolean): Promise<(() => Promise<void>) | null> {
+    // Loaded on first use: it (with graceful-fs) is a third of the agent's start-up, and status never locks.
+    const lockfile = (await import("proper-lockfile")).default;
     try {
       return await lockfile.lock(join(this.dir, name), {
         lockfilePath: join(this.dir, `${name}.lock`),

@@ -10,7 +10,6 @@ import {
   relay,
   runAgent,
   setConfig,
-  simulatedMachine,
   storedEvents,
 } from "./agent.ts";
 import { uid } from "./factories.ts";
