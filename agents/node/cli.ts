@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type EventBody, type PreflightResponse, TetherClient, Unreachable, type Whoami } from "./client.ts";
 import {
@@ -251,7 +252,7 @@ async function init(argv: string[], lang: Lang): Promise<number> {
   const config: AgentConfig = { server: client.base, token: values.token, workspace_id: who.workspace.id };
   if (values.profile) config.profile = values.profile;
   if (values.proxy) config.proxy = values.proxy;
-  if (values["profile-file"]) config.profile_file = values["profile-file"];
+  if (values["profile-file"]) config.profile_file = resolve(values["profile-file"]);
   if (policy) config.on_unreachable = policy as UnreachablePolicy;
   const path = writeConfig(dir, config);
   process.stdout.write(
@@ -500,16 +501,20 @@ async function heartbeat(argv: string[], lang: Lang): Promise<number> {
     stopped = true;
     wake?.();
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // `on`, not `once`: proper-lockfile's signal-exit re-raises a signal when no other listener is left.
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   let last: number = EXIT.allow;
   while (!stopped) {
     last = await beat();
+    if (stopped) break;
     await new Promise<void>((r) => {
       wake = r;
-      setTimeout(r, every).unref();
+      setTimeout(r, every);
     });
   }
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
   return last === EXIT.spoolFull ? last : EXIT.allow;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deviceId, machineIdentity } from "../../agents/node/device.ts";
-import { initAgent, listen, runAgent, simulatedMachine } from "../support/agent.ts";
+import { initAgent, listen, runAgent, simulatedMachine, storedEvents } from "../support/agent.ts";
 import { uid } from "../support/factories.ts";
 import { scratchPostgres, startServerProcess } from "../support/server.ts";
 
@@ -138,6 +138,47 @@ describe("tether-agent on the network", () => {
         (await runAgent(["whoami", "--json"], { ...agent.env, ...other.env })).stdout,
       );
       expect(elsewhere.env.device_id).not.toBe(first.env.device_id);
+    },
+    SLOW,
+  );
+});
+
+describe("tether-agent heartbeat", () => {
+  it(
+    "beats every interval until it is stopped, and each beat reaches the server",
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "tether-agent-e2e-"));
+      const pg = await scratchPostgres();
+      const server = await startServerProcess({
+        TETHER_DATA_DIR: dataDir,
+        TETHER_BOOTSTRAP_TOKEN: ADMIN,
+        ...(pg ? { DATABASE_URL: pg.url } : {}),
+      });
+      try {
+        const agent = await initAgent(server.url, ADMIN);
+        let pid = 0;
+        const running = runAgent(
+          ["heartbeat", "--every", "300ms", "--account", agent.target.account],
+          agent.env,
+          {
+            onSpawn: (p) => (pid = p),
+          },
+        );
+        const deadline = Date.now() + 120_000;
+        while ((await storedEvents(server.url, ADMIN, agent.target.id)).length < 3) {
+          if (Date.now() > deadline) throw new Error("fewer than 3 heartbeats within 120 s");
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        process.kill(pid, "SIGTERM");
+        const done = await running;
+        expect(done.code, done.stderr).toBe(0);
+        const beats = await storedEvents(server.url, ADMIN, agent.target.id);
+        expect(beats.every((e) => (e as { type?: string }).type === "heartbeat")).toBe(true);
+      } finally {
+        await server.stop();
+        await rm(dataDir, { recursive: true, force: true });
+        await pg?.drop();
+      }
     },
     SLOW,
   );
