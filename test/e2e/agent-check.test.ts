@@ -66,9 +66,9 @@ describe("tether-agent check and exec against a real server process", () => {
         expect(ran.code).toBe(3);
         expect(ran.stdout).toContain("from-the-command");
         expect(existsSync(marker)).toBe(true);
-        const stored = await new TetherClient({ base: server.url, token: ADMIN }).get<{ events: Array<Record<string, unknown>> }>(
-          `/v1/accounts/${target.id}/events`,
-        );
+        const stored = await new TetherClient({ base: server.url, token: ADMIN }).get<{
+          events: Array<Record<string, unknown>>;
+        }>(`/v1/accounts/${target.id}/events`);
         expect(stored.body.events).toHaveLength(1);
         expect(stored.body.events[0]).toMatchObject({
           type: "operation",

@@ -3,15 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AgentRun,
-  initAgent,
-  listen,
-  relay,
-  runAgent,
-  setConfig,
-  storedEvents,
-} from "./agent.ts";
+import { type AgentRun, initAgent, listen, relay, runAgent, setConfig, storedEvents } from "./agent.ts";
 import { uid } from "./factories.ts";
 import { scratchPostgres, startServerProcess } from "./server.ts";
 
