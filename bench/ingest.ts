@@ -17,11 +17,13 @@
  * then, server stopped: storage per event (target 5), the two ceilings. Results go to stdout and to
  * bench/results/<date>-<pglite|postgres>.json.
  */
+
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startServerProcess } from "../src/server-process.ts";
+import { agentStartFigures } from "./agent-start.ts";
 import { type Ceiling, measureCeilings } from "./ceilings.ts";
 import { Api, jobsOf, type PhaseStats, runPhase } from "./load.ts";
 import { describePhase, fifths, judge, summary, writeResults } from "./report.ts";
@@ -342,6 +344,7 @@ async function main(): Promise<number> {
         `warning: load average ${fmt(loadAtStart, 2)} at start: other processes compete for the CPUs`,
       );
     }
+    console.log(agentStartFigures());
     const run = await runServer(target, options, workers);
     const { storage, ceilings } = await measureDatabase(target, options);
     const dataDirGrowthBytes = target.dataDir ? (await dirBytes(target.dataDir)) - run.dataDirBefore : null;

@@ -1,9 +1,12 @@
 /**
  * The load generator: a keep-alive HTTP client to 127.0.0.1 and a closed-loop runner that keeps N requests in
- * flight until its work or its time runs out. A 503 with Retry-After is waited out and retried (the server
- * sheds load that way when its ingest queue is full); any other non-2xx answer is an error.
+ * flight until its work or its time runs out. A 429 or 503 with Retry-After is waited out and retried, read by
+ * the agents' client (the server sheds load that way when its ingest queue is full); any other non-2xx answer
+ * is an error. The transport stays node:http with one socket per client, so the figures measure the server
+ * and not a shared connection pool.
  */
 import { Agent, request } from "node:http";
+import { parseRetryAfter } from "../agents/node/client.ts";
 import { percentile, sleep } from "./util.ts";
 
 /** One request of a phase: its bearer token, its JSON body and how many events it carries. */
@@ -16,28 +19,17 @@ export interface Job {
 export interface Answer {
   status: number;
   text: string;
-  /** set on a 503 that says when to come back */
+  /** set on a 429 or 503 that says when to come back */
   retryAfterMs: number | null;
 }
 
 const REQUEST_TIMEOUT_MS = 120_000;
-/** A Retry-After is honoured within these bounds (a 0 must not turn into a busy loop). */
-const MIN_RETRY_WAIT_MS = 20;
-const MAX_RETRY_WAIT_MS = 30_000;
 const MAX_ATTEMPTS = 100;
 
 /** A reset this soon after sending on a reused socket is the keep-alive race, not the server's answer. */
 const STALE_SOCKET_MS = 1_000;
 
 class StaleSocket extends Error {}
-
-export function parseRetryAfter(header: string | undefined, now = Date.now()): number | null {
-  if (!header) return null;
-  const value = header.trim();
-  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
-  if (Number.isNaN(ms)) return null;
-  return Math.min(MAX_RETRY_WAIT_MS, Math.max(MIN_RETRY_WAIT_MS, ms));
-}
 
 export class Api {
   readonly #agent: Agent;
@@ -90,7 +82,8 @@ export class Api {
             done({
               status,
               text: Buffer.concat(chunks).toString("utf8"),
-              retryAfterMs: status === 503 ? parseRetryAfter(retryAfter) : null,
+              retryAfterMs:
+                status === 503 || status === 429 ? parseRetryAfter(retryAfter as string | undefined) : null,
             });
           });
         },
@@ -200,7 +193,7 @@ export async function runPhase(
         return fail(`request failed: ${(err as Error).message}`);
       }
       const { status, text, retryAfterMs } = answer;
-      if (status === 503 && retryAfterMs !== null) {
+      if ((status === 503 || status === 429) && retryAfterMs !== null) {
         if (attempt < MAX_ATTEMPTS && performance.now() + retryAfterMs < retryDeadline) {
           stats.retries += 1;
           await sleep(retryAfterMs);

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { TetherClient } from "../agents/node/client.ts";
 import type { EventBody } from "./http/events/schemas.ts";
 import { mulberry32 } from "./prng.ts";
 import { type ServerProcess, ServerStartError, startServerProcess } from "./server-process.ts";
@@ -365,20 +366,16 @@ async function startServer(port: number, token: string): Promise<Server> {
 
 type Call = <T>(method: string, path: string, token: string, body?: unknown) => Promise<T>;
 
+/** The agents' typed client: a 429/503 with Retry-After is waited out, any other non-2xx stops the demo. */
 function apiClient(base: string): Call {
+  const client = new TetherClient({ base, timeoutMs: 60_000 });
   return async <T>(method: string, path: string, token: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new DemoError(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
+    const answer = await client.request<T>(method, path, body, { token });
+    if (!answer.ok)
+      throw new DemoError(
+        `${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 500)}`,
+      );
+    return answer.body;
   };
 }
 

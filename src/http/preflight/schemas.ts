@@ -20,3 +20,6 @@ export const PreflightResponseSchema = z
     incident: IncidentSchema.nullable(),
   })
   .openapi("PreflightResponse");
+
+export type PreflightRequest = z.infer<typeof PreflightRequestSchema>;
+export type PreflightResponse = z.infer<typeof PreflightResponseSchema>;
