@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deviceId, machineIdentity } from "../../agents/node/device.ts";
 import { simulatedMachine } from "../support/agent.ts";
@@ -46,5 +50,53 @@ describe("the agents' device id", () => {
       hostname: "h",
       macs: "",
     });
+  });
+});
+
+interface Vector {
+  name: string;
+  salt: string;
+  machine_id_file: string | null;
+  hostname: string;
+  interfaces: Array<{ name: string; target: string | null; address: string | null }>;
+  expected_macs: string;
+  expected: string;
+}
+
+describe("one device id for all three agents", () => {
+  // The same known answers the shell agent and the Python module are tested against (agents/python/tests):
+  // a workstation reporting through two agents must show one device, not two.
+  const { vectors } = JSON.parse(
+    readFileSync(new URL("../fixtures/device-id-vectors.json", import.meta.url), "utf8"),
+  ) as { vectors: Vector[] };
+
+  it.each(vectors.map((v) => [v.name, v] as const))("gives the shared answer for %s", async (_, v) => {
+    const root = await mkdtemp(join(tmpdir(), "tether-vector-"));
+    try {
+      const sysNet = join(root, "sys", "class", "net");
+      await mkdir(sysNet, { recursive: true });
+      for (const i of v.interfaces) {
+        let dir = join(sysNet, i.name);
+        if (i.target !== null) {
+          dir = join(sysNet, i.target);
+          await mkdir(dir, { recursive: true });
+          await symlink(i.target, join(sysNet, i.name));
+        } else {
+          await mkdir(dir, { recursive: true });
+        }
+        if (i.address !== null) await writeFile(join(dir, "address"), i.address);
+      }
+      const machineIdFile = join(root, "machine-id");
+      if (v.machine_id_file !== null) await writeFile(machineIdFile, v.machine_id_file);
+      const identity = machineIdentity({
+        TETHER_AGENT_MACHINE_ID_FILE: machineIdFile,
+        TETHER_AGENT_HOSTNAME: v.hostname,
+        TETHER_AGENT_SYS_NET: sysNet,
+      });
+      expect(identity.macs).toBe(v.expected_macs);
+      expect(deviceId(v.salt, identity)).toBe(v.expected);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
