@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ServerProcess } from "../../src/server-process.ts";
 import { startServerProcess } from "../support/server.ts";
 
@@ -50,6 +50,13 @@ describe("HTTP timeouts and connection handling", () => {
     });
     port = Number(new URL(server.url).port);
   }, 120_000);
+  afterEach(() => {
+    // A test that fails because the server went away says why, with what the server last wrote.
+    if (server.child.exitCode !== null || server.child.signalCode !== null)
+      throw new Error(
+        `the server exited (${server.child.exitCode ?? server.child.signalCode}):\n${server.tail.join("\n")}`,
+      );
+  });
   afterAll(async () => {
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
