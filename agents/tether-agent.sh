@@ -10,7 +10,7 @@
 #   tether-agent.sh device-id [--salt S]   this machine's device id (a salted hash; raw values never leave)
 #
 # check exits 0 allow, 10 warn, 20 deny (2 on a usage error). When the server cannot be reached, check
-# denies sensitive operations (fail-closed) and allows the others (fail-open), and says which applied;
+# denies sensitive operations (fail-closed) and lets the others go on with a warning, exit 10 (fail-open), and says which applied;
 # TETHER_OFFLINE_POLICY or --offline-policy overrides that.
 # report writes the event to the spool first (one file, written then renamed), then sends the spool; an
 # event leaves the spool only after the server answered 202, so a report made while the server is away
@@ -426,12 +426,13 @@ cmd_check() {
     if [ -z "$policy" ]; then
       case $SENSITIVE in *" $op "*) policy=fail-closed ;; *) policy=fail-open ;; esac
     fi
-    if [ "$policy" = fail-closed ]; then decision=deny; else decision=allow; fi
+    # unchecked is not approved: fail-open proceeds as a warning (exit 10), as every tether agent does
+    if [ "$policy" = fail-closed ]; then decision=deny; else decision=warn; fi
     print_decision "$decision"
     msg "server unreachable (HTTP $STATUS); offline policy $policy applied for $op" \
       "无法连接服务器（HTTP $STATUS）；已对 $op 应用离线策略 $policy"
     [ "$decision" = deny ] && return 20
-    return 0
+    return 10
   else
     die "preflight answered $STATUS: $BODY"
   fi

@@ -75,6 +75,8 @@ const COMMON = {
   "profile-file": { type: "string" },
   profile: { type: "string" },
   "on-unreachable": { type: "string" },
+  // the name the shell agent and the Python module use for the same policy
+  "offline-policy": { type: "string" },
 } as const;
 
 const SLUG = /^[a-z0-9_]{1,64}$/;
@@ -351,7 +353,8 @@ async function report(argv: string[], lang: Lang): Promise<number> {
 }
 
 function policyOf(ctx: Context, flag: string | undefined): UnreachablePolicy {
-  const policy = flag ?? ctx.config.on_unreachable ?? "auto";
+  // flag, then the environment (shared with the shell agent and the Python module), then the config file
+  const policy = flag ?? (process.env.TETHER_OFFLINE_POLICY || undefined) ?? ctx.config.on_unreachable ?? "auto";
   if (!UNREACHABLE_POLICIES.includes(policy as UnreachablePolicy))
     throw new UsageError(`--on-unreachable must be one of ${UNREACHABLE_POLICIES.join(", ")}`);
   return policy as UnreachablePolicy;
@@ -412,7 +415,7 @@ async function check(argv: string[], lang: Lang): Promise<number> {
   const account = parseAccount(values.account);
   const op = parseOp(values.op, true)!;
   const ctx = await open(values, lang);
-  return (await preflight(ctx, account, op, values["on-unreachable"])).exit;
+  return (await preflight(ctx, account, op, values["on-unreachable"] ?? values["offline-policy"])).exit;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
@@ -434,7 +437,7 @@ async function exec(argv: string[], lang: Lang): Promise<number> {
   const account = parseAccount(values.account);
   const op = parseOp(values.op, true)!;
   const ctx = await open(values, lang);
-  const decision = await preflight(ctx, account, op, values["on-unreachable"]);
+  const decision = await preflight(ctx, account, op, values["on-unreachable"] ?? values["offline-policy"]);
   const who = `${account.platform}:${account.ref}`;
   if (decision.decision === "deny" && !values.force) {
     ctx.err(say(lang, "refused", { account: who, op }));

@@ -697,7 +697,8 @@ class Agent:
             policy = offline_policy or self.offline_policy
             if not policy:
                 policy = "fail-closed" if op in SENSITIVE_OPERATIONS else "fail-open"
-            outcome = "deny" if policy == "fail-closed" else "allow"
+            # Unchecked is not approved: fail-open proceeds as a warning (exit 10), as every tether agent does.
+            outcome = "deny" if policy == "fail-closed" else "warn"
             decision = Decision(outcome, offline=True, policy=policy, error=str(err))
         decision.operation = op
         return decision

@@ -151,6 +151,13 @@ describe("tether-agent check and exec against a real server process", () => {
       expect(ordinary.stderr).toMatch(/policy auto\/not sensitive: fail-open/);
       expect((await check("inventory_sync", "--on-unreachable", "fail-closed")).code).toBe(20);
       expect((await check("password_change", "--on-unreachable", "fail-open")).code).toBe(10);
+      // the shell agent's and the Python module's names for the same policy
+      expect((await check("inventory_sync", "--offline-policy", "fail-closed")).code).toBe(20);
+      const fromEnv = await runAgent(["check", "--account", agent.target.account, "--op", "inventory_sync"], {
+        ...agent.env,
+        TETHER_OFFLINE_POLICY: "fail-closed",
+      });
+      expect(fromEnv.code).toBe(20);
 
       const marker = join(agent.dir, "must-not-exist");
       const exec = await runAgent(

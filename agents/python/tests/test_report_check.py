@@ -76,9 +76,9 @@ def test_messages_follow_a_chinese_locale(agent_env, platform, kind):
     [
         ("binding_change", None, 20, "fail-closed"),
         ("password_change", None, 20, "fail-closed"),
-        ("publish_listing", None, 0, "fail-open"),
+        ("publish_listing", None, 10, "fail-open"),
         ("publish_listing", "env:fail-closed", 20, "fail-closed"),
-        ("binding_change", "flag:fail-open", 0, "fail-open"),
+        ("binding_change", "flag:fail-open", 10, "fail-open"),
     ],
 )
 def test_server_down_policy(machine, kind, op, policy, code, applied):
