@@ -32,7 +32,7 @@ const en = {
   "queue.any": "any",
   "queue.newer": "Newer",
   "queue.older": "Older",
-  "queue.findings": "{count} findings",
+  "queue.findings": "findings: {count}",
   "queue.open_case": "Open case",
   "filter.status": "Status",
   "filter.severity": "Severity",

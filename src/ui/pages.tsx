@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
 import type { Case } from "../core/cases.ts";
 import { SEVERITIES } from "../core/model.ts";
@@ -369,10 +369,21 @@ function storeTime(at: Date, timezone: unknown): string | null {
   }
 }
 
-function Evidence({ t, alert, names }: { t: Translate; alert: AlertRow; names: Map<string, AccountName> }) {
+function Evidence({
+  t,
+  alert,
+  names,
+  events,
+}: {
+  t: Translate;
+  alert: AlertRow;
+  names: Map<string, AccountName>;
+  events: EventLine[];
+}) {
   const e = alert.evidence;
   const occurred = typeof e.occurred_at === "string" ? new Date(e.occurred_at) : alert.firstSeenAt;
-  const local = storeTime(occurred, e.timezone);
+  // The store's clock is the one its environment reports: the finding's event's timezone.
+  const local = storeTime(occurred, e.timezone ?? events.find((x) => x.id === e.event_id)?.timezone);
   const rows = (table: Record<string, MessageKey>) =>
     Object.entries(table)
       .filter(([k]) => e[k] !== undefined && e[k] !== null)
@@ -429,6 +440,7 @@ export interface EventLine {
   ip: string | null;
   place: string;
   deviceId: string | null;
+  timezone: string | null;
   userAgent: string | null;
   result: string;
 }
@@ -533,7 +545,7 @@ export function CasePage(
             <Severity t={t} severity={a.severity} /> {ruleText(t, a.rule)} <span class="rule">{a.rule}</span>{" "}
             <span class="muted">{t(`status.${a.status}`)}</span>
           </h3>
-          <Evidence t={t} alert={a} names={names} />
+          <Evidence t={t} alert={a} names={names} events={props.events} />
         </section>
       ))}
       <h2>{t("case.events")}</h2>

@@ -209,6 +209,9 @@ describe("console cases", () => {
     const visible = queue.text.replace(/<[^>]+>/g, " ");
     expect(visible).not.toContain(account);
     expect(visible).toMatch(/tiktok_shop\/store-/);
+    // What the filter form sends with nothing chosen.
+    const blank = await request("/console?status=&severity=&rule=&platform=&account=&incident=", { cookie });
+    expect(blank.status).toBe(200);
     const bad = await request("/console?severity=apocalyptic", { cookie });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("content-type")).toMatch(/text\/html/);

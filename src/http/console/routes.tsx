@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { readFile } from "node:fs/promises";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -317,7 +317,9 @@ export function consoleRouter(deps: AppDeps) {
   };
 
   router.get("/console", async (c) => {
-    const parsed = QueueQuery.safeParse(c.req.query());
+    // An empty field of the filter form means "any".
+    const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
+    const parsed = QueueQuery.safeParse(given);
     const t = c.get("t");
     if (!parsed.success) {
       const where = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
@@ -397,6 +399,7 @@ export function consoleRouter(deps: AppDeps) {
           ip: e.ip,
           place: [e.city, e.region ?? e.country, e.asn ? `AS${e.asn}` : null].filter(Boolean).join(", "),
           deviceId: e.deviceId,
+          timezone: e.timezone,
           userAgent: e.userAgent,
           result: e.resultStatus === "ok" ? "" : [e.resultStatus, e.resultCode].filter(Boolean).join(" "),
         });
