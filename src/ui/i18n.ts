@@ -6,6 +6,7 @@
 const en = {
   "app.title": "tether review console",
   "app.skip": "Skip to content",
+  "footer.data": "Network and location data:",
   "nav.queue": "Case queue",
   "nav.api": "API reference",
   "nav.signout": "Sign out",
@@ -150,6 +151,7 @@ export type Catalogue = Record<MessageKey, string>;
 const zhCN: Catalogue = {
   "app.title": "tether 审核控制台",
   "app.skip": "跳到正文",
+  "footer.data": "网络与位置数据：",
   "nav.queue": "案件队列",
   "nav.api": "API 参考",
   "nav.signout": "退出登录",

@@ -88,6 +88,13 @@ export function Layout(props: PageFrame & { title: string; children?: Child }) {
           </div>
         ))}
         <main id="main">{props.children}</main>
+        {/* The attributions the bundled network and location data require on pages that show it (docs/enrichment.md). */}
+        <footer class="muted">
+          {t("footer.data")} This product includes GeoLite2 data created by MaxMind, available from{" "}
+          <a href="https://www.maxmind.com">https://www.maxmind.com</a>.{" "}
+          <a href="https://db-ip.com">IP Geolocation by DB-IP</a>; ASN data from RouteViews and the NRO (CC BY
+          4.0).
+        </footer>
       </body>
     </html>
   );

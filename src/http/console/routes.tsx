@@ -252,7 +252,7 @@ export function consoleRouter(deps: AppDeps) {
     if (wait > 0) return page(t("login.rate_limited", { seconds: wait }), 429);
     const identity =
       secret.length > 0 && secret.length <= 200 ? await deps.authCache.identify(db, secret) : null;
-    if (!identity || identity.kind !== "user") {
+    if (identity?.kind !== "user") {
       deps.authLimiter.fail(address, presented, now.getTime());
       return page(t("login.failed"), 401);
     }
