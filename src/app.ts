@@ -150,7 +150,8 @@ export function createApp(
     c.body(DOCS_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" }),
   );
   app.get("/docs/docs.css", (c) => c.body(DOCS_STYLE, 200, { "content-type": "text/css; charset=utf-8" }));
-  // The review console: `/` and `/console/*`, server-rendered, signed in with a user token (docs/adr/0017).
+  // The review console under /console, server-rendered, signed in with a user token (docs/adr/0017).
+  app.get("/", (c) => c.redirect("/console", 302));
   app.route("/", consoleRouter(deps) as unknown as ReturnType<typeof newRouter>);
 
   app.notFound((c) => {

@@ -69,7 +69,7 @@ describe.skipIf(Boolean(process.env.DATABASE_URL) || !existsSync(CHROMIUM))(
     const tokens = { reviewer: "", viewer: "" };
     let xssCase = "";
 
-    const api = async <T = any>(
+    const api = async <T = unknown>(
       method: string,
       path: string,
       body?: unknown,

@@ -219,6 +219,30 @@ describe("console cases", () => {
 });
 
 describe("console pages", () => {
+  it("leave the API alone: no page headers, CSRF check or form body limit outside /console", async () => {
+    const ws = await newWorkspace(t.database);
+    const env = await newEnvironment(client(t.app), ws.admin);
+    const events = Array.from({ length: 80 }, (_, i) =>
+      event(Date.parse("2026-01-19T00:00:00Z") + i * 60_000, { ref: uid("bulk-") }),
+    );
+    const body = JSON.stringify({ events });
+    expect(body.length).toBeGreaterThan(16 * 1024);
+    const res = await t.app.request("/v1/events", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${env.token}`,
+        "content-type": "application/json",
+        origin: "https://elsewhere.example",
+      },
+      body,
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("content-security-policy")).toBeNull();
+    const missing = await request("/no-such-page");
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text).error.code).toBe("not_found");
+  });
+
   it("speak Chinese for Accept-Language zh-CN, and the language chosen is remembered", async () => {
     const ws = await newWorkspace(t.database);
     const { cookie } = await signIn(ws.viewer);

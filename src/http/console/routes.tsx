@@ -122,7 +122,8 @@ export function consoleRouter(deps: AppDeps) {
   const db = deps.database.db;
   const keys = async () => sessionKeys(await deps.authCache.pepper(db));
   const files = new Map<string, string>();
-  const router = new Hono<ConsoleEnv>();
+  // Everything here lives under /console: its middleware (headers, CSRF, body limit) touches no API route.
+  const router = new Hono<ConsoleEnv>().basePath("/console");
 
   const frame = async (c: Context<ConsoleEnv>): Promise<PageFrame> => {
     const viewer = c.get("viewer");
@@ -199,9 +200,7 @@ export function consoleRouter(deps: AppDeps) {
     throw err;
   });
 
-  router.get("/", (c) => c.redirect("/console", 302));
-
-  router.get("/console/static/:file", async (c) => {
+  router.get("/static/:file", async (c) => {
     const file = c.req.param("file");
     const type = STATIC[file];
     if (!type) return fail(c, 404, c.get("t")("error.not_found"));
@@ -215,7 +214,7 @@ export function consoleRouter(deps: AppDeps) {
     return c.body(body);
   });
 
-  router.get("/console/lang", (c) => {
+  router.get("/lang", (c) => {
     const to = c.req.query("to");
     if (isLang(to)) {
       setCookie(c, LANG_COOKIE, to, {
@@ -229,7 +228,7 @@ export function consoleRouter(deps: AppDeps) {
     return c.redirect(safeBack(c.req.query("back")), 303);
   });
 
-  router.get("/console/login", async (c) =>
+  router.get("/login", async (c) =>
     send(
       c,
       <LoginPage
@@ -239,20 +238,25 @@ export function consoleRouter(deps: AppDeps) {
     ),
   );
 
-  router.post("/console/login", async (c) => {
+  router.post("/login", async (c) => {
     const t = c.get("t");
     const form = await c.req.parseBody();
     const secret = typeof form.token === "string" ? form.token.trim() : "";
     const now = deps.clock.now();
     const address = sourceIp(c, deps.env.TETHER_TRUST_PROXY);
     const presented = tokenKey(secret, tokenIdOfSecret(secret));
-    const wait = deps.authLimiter.retryAfter(address, presented, now.getTime());
     const page = async (error: string, status: 401 | 429) =>
       send(c, <LoginPage {...(await frame(c))} error={error} />, status);
-    if (wait > 0) return page(t("login.rate_limited", { seconds: wait }), 429);
+    const limited = (wait: number) => page(t("login.rate_limited", { seconds: wait }), 429);
+    // The API's order: a blocked address is refused before its token is checked, a blocked token only when
+    // the secret is wrong (knowing a token's id must not lock its holder out).
+    const addressWait = deps.authLimiter.retryAfter(address, null, now.getTime());
+    if (addressWait > 0) return limited(addressWait);
     const identity =
       secret.length > 0 && secret.length <= 200 ? await deps.authCache.identify(db, secret) : null;
     if (identity?.kind !== "user") {
+      const tokenWait = deps.authLimiter.retryAfter(null, presented, now.getTime());
+      if (tokenWait > 0) return limited(tokenWait);
       deps.authLimiter.fail(address, presented, now.getTime());
       return page(t("login.failed"), 401);
     }
@@ -301,12 +305,12 @@ export function consoleRouter(deps: AppDeps) {
     }
     await next();
   };
-  router.use("/console", signedIn);
-  router.use("/console/cases/*", signedIn);
-  router.use("/console/poll", signedIn);
-  router.use("/console/logout", signedIn);
+  router.use("/", signedIn);
+  router.use("/cases/*", signedIn);
+  router.use("/poll", signedIn);
+  router.use("/logout", signedIn);
 
-  router.post("/console/logout", (c) => {
+  router.post("/logout", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/console" });
     return c.redirect("/console/login?signed_out=1", 303);
   });
@@ -316,7 +320,7 @@ export function consoleRouter(deps: AppDeps) {
     return { cases: groupCases(alerts), names };
   };
 
-  router.get("/console", async (c) => {
+  router.get("/", async (c) => {
     // An empty field of the filter form means "any".
     const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
     const parsed = QueueQuery.safeParse(given);
@@ -359,7 +363,7 @@ export function consoleRouter(deps: AppDeps) {
     );
   });
 
-  router.get("/console/poll", async (c) => {
+  router.get("/poll", async (c) => {
     const { cases } = await loadCases(c.get("auth").workspaceId);
     return c.json({ newest: cases[0]?.id ?? null, cases: cases.length });
   });
@@ -423,9 +427,9 @@ export function consoleRouter(deps: AppDeps) {
     );
   };
 
-  router.get("/console/cases/:id", (c) => renderCase(c));
+  router.get("/cases/:id", (c) => renderCase(c));
 
-  router.post("/console/cases/:id/act", async (c) => {
+  router.post("/cases/:id/act", async (c) => {
     const t = c.get("t");
     const auth = c.get("auth");
     if (auth.role === "viewer") return fail(c, 403, t("error.forbidden"));
