@@ -16,8 +16,9 @@ import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
 import { associationsRouter } from "./http/associations/routes.ts";
 import { auditRouter } from "./http/audit/routes.ts";
+import { consoleRouter, pageSecurityHeaders } from "./http/console/routes.tsx";
 import type { AppDeps } from "./http/context.ts";
-import { docsPage } from "./http/docs.ts";
+import { DOCS_SCRIPT, DOCS_STYLE, docsPage } from "./http/docs.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter, INGEST_PATH } from "./http/events/routes.ts";
 import { MAX_INGEST_BODY_BYTES } from "./http/events/schemas.ts";
@@ -142,7 +143,16 @@ export function createApp(
         "surrogates and nesting past 32 levels are refused with 400 and their paths in `details`.",
     },
   });
+  app.use("/docs", pageSecurityHeaders());
+  app.use("/docs/*", pageSecurityHeaders());
   app.get("/docs", (c) => c.html(docsPage()));
+  app.get("/docs/docs.js", (c) =>
+    c.body(DOCS_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" }),
+  );
+  app.get("/docs/docs.css", (c) => c.body(DOCS_STYLE, 200, { "content-type": "text/css; charset=utf-8" }));
+  // The review console under /console, server-rendered, signed in with a user token (docs/adr/0017).
+  app.get("/", (c) => c.redirect("/console", 302));
+  app.route("/", consoleRouter(deps) as unknown as ReturnType<typeof newRouter>);
 
   app.notFound((c) => {
     throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`);

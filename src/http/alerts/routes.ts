@@ -1,16 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SEVERITIES } from "../../core/model.ts";
-import { ApiError, notFound } from "../../errors.ts";
-import { trustAlert } from "../../services/trust-alert.ts";
-import {
-  type AlertRow,
-  type AlertStatus,
-  getAlert,
-  listAlerts,
-  lockAccountRows,
-  transitionAlert,
-} from "../../store/alerts.ts";
-import { writeAudit } from "../../store/audit.ts";
+import { notFound } from "../../errors.ts";
+import { actOnAlerts, WORKFLOW } from "../../services/act-on-alerts.ts";
+import { type AlertRow, getAlert, listAlerts } from "../../store/alerts.ts";
 import type { AppDeps } from "../context.ts";
 import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../openapi.ts";
@@ -110,17 +102,6 @@ const get = createRoute({
   responses: { 200: jsonResponse(AlertSchema, "The alert"), ...errorResponses(401, 403, 404) },
 });
 
-/** Which statuses each action may start from, and where it leads. */
-const WORKFLOW: Record<
-  "acknowledge" | "resolve" | "dismiss" | "trust",
-  { from: AlertStatus[]; to: AlertStatus }
-> = {
-  acknowledge: { from: ["open"], to: "acknowledged" },
-  resolve: { from: ["open", "acknowledged"], to: "resolved" },
-  dismiss: { from: ["open", "acknowledged"], to: "dismissed" },
-  trust: { from: ["open", "acknowledged"], to: "resolved" },
-};
-
 const actionRoute = (action: keyof typeof WORKFLOW, summary: string) =>
   createRoute({
     method: "post",
@@ -179,46 +160,21 @@ export function alertsRouter(deps: AppDeps) {
   for (const action of Object.keys(WORKFLOW) as Array<keyof typeof WORKFLOW>) {
     router.openapi(actionRoute(action, summaries[action]), async (c) => {
       const auth = c.get("auth");
-      const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      const now = deps.clock.now();
-      const step = WORKFLOW[action];
-      const actor = { tokenId: auth.tokenId, name: auth.tokenName };
-      const row = await db.transaction(async (tx) => {
-        const current = await getAlert(tx, auth.workspaceId, id);
-        if (!current) throw notFound("alert");
-        if (action === "trust") await lockAccountRows(tx, auth.workspaceId, current.accountIds);
-        const moved = await transitionAlert(tx, auth.workspaceId, id, step.from, step.to, body ?? {}, now);
-        if (!moved) throw new ApiError("conflict", `cannot ${action} an alert that is ${current.status}`);
-        const trusted =
-          action === "trust"
-            ? await trustAlert({
-                ctx: { db: tx },
-                input: {
-                  workspaceId: auth.workspaceId,
-                  alert: current,
-                  actor: { ...actor, admin: auth.role === "admin" },
-                  now,
-                },
-              })
-            : null;
-        await writeAudit(tx, auth.workspaceId, actor, now, [
-          {
-            action: `alert.${action}`,
-            targetType: "alert",
-            targetId: id,
-            details: {
-              from: current.status,
-              to: step.to,
-              note: body?.note ?? null,
-              verdict: body?.verdict ?? null,
-              ...(trusted ? { trusted } : {}),
-            },
-          },
-        ]);
-        return moved;
+      const [row] = await actOnAlerts({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          alertIds: [c.req.valid("param").id],
+          action,
+          note: body?.note,
+          verdict: body?.verdict,
+          actor: { tokenId: auth.tokenId, name: auth.tokenName, admin: auth.role === "admin" },
+          now: deps.clock.now(),
+          strict: true,
+        },
       });
-      return c.json(alertJson(row), 200);
+      return c.json(alertJson(row!), 200);
     });
   }
   return router;

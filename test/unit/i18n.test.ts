@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { CATALOGUES, LANGS, pickLang, translator } from "../../src/ui/i18n.ts";
+
+/** Words that read the same in both languages: names, codes and symbols, not sentences. */
+const SAME_IN_BOTH = new Set(["audit.entry"]);
+
+describe("the console's message catalogue", () => {
+  const en = CATALOGUES.en;
+
+  it.each(LANGS)("has every key, non-empty, in %s", (lang) => {
+    const table = CATALOGUES[lang];
+    expect(Object.keys(table).sort()).toEqual(Object.keys(en).sort());
+    for (const [key, text] of Object.entries(table)) expect(text.trim(), key).not.toBe("");
+  });
+
+  it("has every Chinese message translated, with the parameters of its English one", () => {
+    const zh = CATALOGUES["zh-CN"];
+    const params = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(en) as Array<keyof typeof en>) {
+      expect(params(zh[key]), key).toEqual(params(en[key]));
+      if (!SAME_IN_BOTH.has(key)) {
+        expect(zh[key], `${key} is not translated`).not.toBe(en[key]);
+        expect(zh[key], `${key} has no Chinese`).toMatch(/[\u4e00-\u9fff]/);
+      }
+    }
+  });
+
+  it("fills parameters and leaves unknown ones visible", () => {
+    const t = translator("zh-CN");
+    expect(t("queue.count", { count: 3 })).toBe("3 个案件");
+    expect(translator("en")("queue.count")).toBe("{count} cases");
+  });
+});
+
+describe("the language of a request", () => {
+  it.each([
+    [undefined, "zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"],
+    [undefined, "zh-TW", "zh-CN"],
+    [undefined, "en-GB,en;q=0.9", "en"],
+    [undefined, "fr-FR, zh;q=0.5, en;q=0.4", "zh-CN"],
+    [undefined, "en;q=0.2, zh;q=0.8", "zh-CN"],
+    [undefined, "de", "en"],
+    [undefined, undefined, "en"],
+    ["en", "zh-CN", "en"],
+    ["zh-CN", "en", "zh-CN"],
+    ["klingon", "zh", "zh-CN"],
+  ] as const)("cookie %s, Accept-Language %s → %s", (cookie, header, want) => {
+    expect(pickLang(cookie, header)).toBe(want);
+  });
+});
