@@ -354,7 +354,8 @@ async function report(argv: string[], lang: Lang): Promise<number> {
 
 function policyOf(ctx: Context, flag: string | undefined): UnreachablePolicy {
   // flag, then the environment (shared with the shell agent and the Python module), then the config file
-  const policy = flag ?? (process.env.TETHER_OFFLINE_POLICY || undefined) ?? ctx.config.on_unreachable ?? "auto";
+  const policy =
+    flag ?? (process.env.TETHER_OFFLINE_POLICY || undefined) ?? ctx.config.on_unreachable ?? "auto";
   if (!UNREACHABLE_POLICIES.includes(policy as UnreachablePolicy))
     throw new UsageError(`--on-unreachable must be one of ${UNREACHABLE_POLICIES.join(", ")}`);
   return policy as UnreachablePolicy;
