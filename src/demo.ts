@@ -715,11 +715,12 @@ function report(
 
   out("tether demo — running / tether 演示 — 运行中");
   out("");
+  out(`  Console / 控制台:           ${base}/  (sign in with the admin token / 用管理员令牌登录)`);
   out(`  Admin token / 管理员令牌:   ${admin}`);
   out(`  Database / 数据库:          ${server.dataDir} (embedded PGlite / 内嵌 PGlite)`);
   out(`  API docs / 接口文档:        ${base}/docs`);
   out(`  OpenAPI / 接口描述:         ${base}/openapi.json`);
-  out(`  Alerts / 告警:              ${base}/v1/alerts`);
+  out(`  Alerts API / 告警接口:      ${base}/v1/alerts (Authorization: Bearer …)`);
   out("");
   out("  Try / 试一试:");
   out(`    curl -s -H "Authorization: Bearer ${admin}" "${base}/v1/alerts?status=open&limit=50"`);
