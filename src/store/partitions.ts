@@ -84,6 +84,11 @@ export async function ensureEventPartitions(db: Db, fromMs: number, toMs: number
   // The usual case, every week already there, takes neither the lock nor an exclusive lock on events.
   if (missing(await listEventPartitions(db)).length === 0) return wanted;
   await db.transaction(async (tx) => {
+    // Creating a partition waits for every transaction that reads or writes events to end. The sessions'
+    // lock_timeout (a few seconds) suits requests; this rare DDL would fail under a busy load with it, and
+    // ingest of a week without its partition waits for this anyway.
+    await tx.execute(sql`set local lock_timeout = '60s'`);
+    await tx.execute(sql`set local statement_timeout = '120s'`);
     await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
     for (const week of missing(await listEventPartitions(tx))) {
       await tx.execute(
@@ -100,6 +105,9 @@ export async function dropExpiredEventPartitions(db: Db, cutoffMs: number): Prom
   const expired = (partitions: EventPartition[]) => partitions.filter((p) => p.to <= cutoffMs);
   if (expired(await listEventPartitions(db)).length === 0) return [];
   return db.transaction(async (tx) => {
+    // As for creation: dropping a partition waits for the transactions using events, longer than a request may.
+    await tx.execute(sql`set local lock_timeout = '60s'`);
+    await tx.execute(sql`set local statement_timeout = '120s'`);
     await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK})`);
     // Listed again under the lock: a concurrent pass may have dropped some already.
     const names = expired(await listEventPartitions(tx)).map((p) => p.name);
