@@ -286,8 +286,9 @@ export interface GraphCluster {
   edges: GraphEdge[];
 }
 
-const SIZE = 420;
-const RADIUS = 140;
+/** A circle wide enough that neighbours' labels stay apart as a cluster grows, and the picture around it. */
+const radiusOf = (nodes: number) => Math.max(140, nodes * 14);
+const sizeOf = (nodes: number) => 2 * radiusOf(nodes) + 140;
 /** Colour-blind-friendly palette (Okabe–Ito); accounts without a group are grey. */
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"];
 const NO_GROUP = "#999999";
@@ -299,11 +300,12 @@ export const groupColour = (groups: string[], group: string | null) =>
 /** Each node's place: evenly on one circle, in label order, so the same data always draws the same. */
 export function layout(nodes: GraphNode[]): Map<string, { x: number; y: number }> {
   const sorted = [...nodes].sort((x, y) => x.label.localeCompare(y.label));
-  const c = SIZE / 2;
+  const c = sizeOf(sorted.length) / 2;
+  const r = radiusOf(sorted.length);
   return new Map(
     sorted.map((n, i) => {
       const angle = -Math.PI / 2 + (2 * Math.PI * i) / sorted.length;
-      return [n.id, { x: round(c + RADIUS * Math.cos(angle)), y: round(c + RADIUS * Math.sin(angle)) }];
+      return [n.id, { x: round(c + r * Math.cos(angle)), y: round(c + r * Math.sin(angle)) }];
     }),
   );
 }
@@ -322,6 +324,7 @@ function ClusterGraph({
   index: number;
 }) {
   const at = layout(cluster.nodes);
+  const size = sizeOf(cluster.nodes.length);
   const title = t("graph.cluster", {
     n: index + 1,
     accounts: cluster.nodes.length,
@@ -332,9 +335,9 @@ function ClusterGraph({
       <figcaption>{title}</figcaption>
       <svg
         class="graph"
-        viewBox={`0 0 ${SIZE} ${SIZE}`}
-        width={SIZE}
-        height={SIZE}
+        viewBox={`0 0 ${size} ${size}`}
+        width={size}
+        height={size}
         role="img"
         aria-label={title}
         xmlns="http://www.w3.org/2000/svg"
