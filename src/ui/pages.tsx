@@ -29,7 +29,7 @@ export interface PageFrame {
 
 const LANG_NAMES: Record<Lang, string> = { en: "English", "zh-CN": "中文" };
 
-const Time = ({ at }: { at: Date }) => (
+export const Time = ({ at }: { at: Date }) => (
   <time datetime={at.toISOString()} data-local="">
     {at.toISOString().replace("T", " ").slice(0, 16)} UTC
   </time>
@@ -54,7 +54,13 @@ export function Layout(props: PageFrame & { title: string; children?: Child }) {
           <a class="brand" href="/console">
             {t("app.title")}
           </a>
-          {viewer ? <a href="/console">{t("nav.queue")}</a> : null}
+          {viewer ? (
+            <>
+              <a href="/console">{t("nav.queue")}</a>
+              <a href="/console/accounts">{t("nav.accounts")}</a>
+              <a href="/console/associations">{t("nav.associations")}</a>
+            </>
+          ) : null}
           <a href="/docs">{t("nav.api")}</a>
           <span>
             {t("nav.language")}:{" "}
@@ -452,7 +458,7 @@ export interface EventLine {
   result: string;
 }
 
-function Events({
+export function Events({
   t,
   events,
   names,

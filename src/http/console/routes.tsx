@@ -11,19 +11,39 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { type Case, groupCases } from "../../core/cases.ts";
+import { clusters as clustersOf } from "../../core/clusters.ts";
 import { SEVERITIES } from "../../core/model.ts";
 import { resolveSettings } from "../../core/settings.ts";
 import { ApiError } from "../../errors.ts";
 import { tokenIdOfSecret } from "../../ids.ts";
 import { type AlertAction, actOnAlerts } from "../../services/act-on-alerts.ts";
-import { accountEvents } from "../../store/accounts.ts";
+import {
+  accountEvents,
+  baselineOf,
+  environmentIdsOf,
+  getAccount,
+  listAccounts,
+} from "../../store/accounts.ts";
 import type { AlertRow } from "../../store/alerts.ts";
+import { listLinks } from "../../store/associations.ts";
 import { listAudit } from "../../store/audit.ts";
 import { type AccountName, accountNames, recentAlerts } from "../../store/cases.ts";
+import { getEnvironment } from "../../store/environments.ts";
 import { listIncidents } from "../../store/incidents.ts";
+import {
+  ACCOUNT_STATES,
+  type AccountCase,
+  type AccountLine,
+  AccountPage,
+  AccountsPage,
+  AssociationsPage,
+  type GraphCluster,
+  severityRank,
+} from "../../ui/accounts.tsx";
 import { isLang, LANG_COOKIE, type Lang, pickLang, type Translate, translator } from "../../ui/i18n.ts";
 import {
   type AuditLine,
+  accountText,
   type Banner,
   CASE_STATUSES,
   CasePage,
@@ -97,6 +117,18 @@ const QueueQuery = z.object({
   incident: z.string().max(128).optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
+
+const AccountsQuery = z.object({
+  q: z.string().max(200).optional(),
+  platform: z.string().max(64).optional(),
+  group: z.string().max(128).optional(),
+  state: z.enum(ACCOUNT_STATES).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+});
+/** How many accounts the list reads at most, and how many links the graph draws at most. */
+const ACCOUNTS_MAX = 10_000;
+const GRAPH_LINKS = 2_000;
+const ACCOUNT_EVENTS = 30;
 
 const ActForm = z.object({
   _csrf: z.string().max(200),
@@ -308,6 +340,8 @@ export function consoleRouter(deps: AppDeps) {
   router.use("/", signedIn);
   router.use("/cases/*", signedIn);
   router.use("/poll", signedIn);
+  router.use("/accounts/*", signedIn);
+  router.use("/associations", signedIn);
   router.use("/logout", signedIn);
 
   router.post("/logout", (c) => {
@@ -460,6 +494,179 @@ export function consoleRouter(deps: AppDeps) {
     const label = t(`action.${action}`);
     if (moved.length === 0) return fail(c, 409, t("case.nothing", { action: label }));
     return renderCase(c, t("case.done", { action: label, count: moved.length }));
+  });
+
+  /** Each account's open findings: how many, and the worst severity among them. */
+  const openByAccount = async (workspaceId: string) => {
+    const open = new Map<string, { count: number; worst: string | null }>();
+    for (const a of await recentAlerts(db, workspaceId)) {
+      if (a.status !== "open") continue;
+      for (const id of a.accountIds) {
+        const o = open.get(id) ?? { count: 0, worst: null };
+        o.count += 1;
+        if (o.worst === null || severityRank(a.severity) > severityRank(o.worst)) o.worst = a.severity;
+        open.set(id, o);
+      }
+    }
+    return open;
+  };
+
+  const accountLine = (
+    a: Awaited<ReturnType<typeof listAccounts>>[number],
+    open: Map<string, { count: number; worst: string | null }>,
+  ): AccountLine => ({
+    id: a.id,
+    platform: a.platform,
+    ref: a.ref,
+    label: a.label,
+    group: a.group,
+    state: a.state,
+    events: a.eventCount,
+    openAlerts: open.get(a.id)?.count ?? 0,
+    risk: open.get(a.id)?.worst ?? null,
+  });
+
+  router.get("/accounts", async (c) => {
+    const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v.trim() !== ""));
+    const parsed = AccountsQuery.safeParse(given);
+    const t = c.get("t");
+    if (!parsed.success) {
+      const where = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
+      return fail(c, 400, t("error.bad_request", { message: where }));
+    }
+    const q = parsed.data;
+    const workspaceId = c.get("auth").workspaceId;
+    const [all, open] = await Promise.all([
+      listAccounts(db, workspaceId, {}, ACCOUNTS_MAX, null),
+      openByAccount(workspaceId),
+    ]);
+    const needle = q.q?.trim().toLowerCase();
+    const matched = all
+      .slice(0, ACCOUNTS_MAX)
+      .filter(
+        (a) =>
+          (!q.platform || a.platform === q.platform) &&
+          (!q.group || a.group === q.group) &&
+          (!q.state || a.state === q.state) &&
+          (!needle || `${a.platform}/${a.ref}`.toLowerCase().includes(needle)),
+      )
+      .map((a) => accountLine(a, open))
+      // The riskiest first, then by platform/ref: what needs a look is on the first page.
+      .sort(
+        (x, y) =>
+          severityRank(y.risk ?? "") - severityRank(x.risk ?? "") ||
+          y.openAlerts - x.openAlerts ||
+          `${x.platform}/${x.ref}`.localeCompare(`${y.platform}/${y.ref}`),
+      );
+    const filter = { ...q, page: undefined };
+    const query = (change: Record<string, string | undefined>) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...filter, ...change })) if (v) params.set(k, String(v));
+      const s = params.toString();
+      return s ? `/console/accounts?${s}` : "/console/accounts";
+    };
+    return send(
+      c,
+      <AccountsPage
+        {...(await frame(c))}
+        accounts={matched.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE)}
+        total={matched.length}
+        page={q.page}
+        pages={Math.ceil(matched.length / PAGE_SIZE)}
+        filter={q}
+        platforms={[...new Set(all.map((a) => a.platform))].sort()}
+        groups={[...new Set(all.map((a) => a.group).filter((g) => g !== null))].sort()}
+        query={query}
+      />,
+    );
+  });
+
+  router.get("/accounts/:id", async (c) => {
+    const t = c.get("t");
+    const workspaceId = c.get("auth").workspaceId;
+    const row = await getAccount(db, workspaceId, c.req.param("id"));
+    if (!row) return fail(c, 404, t("account.not_found"));
+    const [open, baseline, events, envIds, { cases }] = await Promise.all([
+      openByAccount(workspaceId),
+      baselineOf(db, row.id),
+      accountEvents(db, workspaceId, row.id, ACCOUNT_EVENTS, null),
+      environmentIdsOf(db, [row.id]),
+      loadCases(workspaceId),
+    ]);
+    const environments: string[] = [];
+    for (const id of envIds.get(row.id) ?? []) {
+      const env = await getEnvironment(db, workspaceId, id);
+      if (env) environments.push(env.name);
+    }
+    const mine: AccountCase[] = cases
+      .filter((k) => k.accountIds.includes(row.id))
+      .slice(0, 50)
+      .map((k) => ({
+        id: k.id,
+        severity: k.severity,
+        status: k.status,
+        rules: [...new Set(k.alerts.map((a) => a.rule))],
+        firstSeenAt: k.firstSeenAt,
+      }));
+    return send(
+      c,
+      <AccountPage
+        {...(await frame(c))}
+        account={accountLine(row, open)}
+        pin={row.pin}
+        baseline={baseline.map((b) => ({
+          kind: b.kind,
+          value: b.value,
+          count: b.count,
+          firstSeenAt: new Date(b.firstSeenAt),
+          lastSeenAt: new Date(b.lastSeenAt),
+          accepted: b.accepted,
+        }))}
+        events={events.slice(0, ACCOUNT_EVENTS).map((e) => ({
+          id: e.id,
+          accountId: e.accountId,
+          at: new Date(e.at),
+          type: e.type,
+          operation: e.operation,
+          operator: e.operator,
+          ip: e.ip,
+          place: [e.city, e.region ?? e.country, e.asn ? `AS${e.asn}` : null].filter(Boolean).join(", "),
+          deviceId: e.deviceId,
+          timezone: e.timezone,
+          userAgent: e.userAgent,
+          result: e.resultStatus === "ok" ? "" : [e.resultStatus, e.resultCode].filter(Boolean).join(" "),
+        }))}
+        cases={mine}
+        environments={environments}
+      />,
+    );
+  });
+
+  router.get("/associations", async (c) => {
+    const auth = c.get("auth");
+    const since = deps.clock.now().getTime() - auth.settings.shareDays * 86_400_000;
+    const [found, names] = await Promise.all([
+      listLinks(db, auth.workspaceId, { since }, GRAPH_LINKS + 1),
+      accountNames(db, auth.workspaceId),
+    ]);
+    const links = found.slice(0, GRAPH_LINKS);
+    const drawn: GraphCluster[] = clustersOf(links).map((k) => {
+      const members = new Set(k.account_ids);
+      return {
+        nodes: k.account_ids.map((id) => ({
+          id,
+          label: accountText(names, id),
+          group: names.get(id)?.group ?? null,
+        })),
+        edges: links
+          .filter((l) => !l.allowed && members.has(l.accountA))
+          .map((l) => ({ a: l.accountA, b: l.accountB, kind: l.kind, value: l.value })),
+      };
+    });
+    return send(
+      c,
+      <AssociationsPage {...(await frame(c))} clusters={drawn} truncated={found.length > GRAPH_LINKS} />,
+    );
   });
 
   return router;
