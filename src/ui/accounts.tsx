@@ -388,24 +388,22 @@ export function AssociationsPage(props: PageFrame & { clusters: GraphCluster[]; 
       {props.truncated ? <p class="banner">{t("graph.truncated")}</p> : null}
       <section class="card legend" aria-label={t("graph.legend")}>
         <strong>{t("graph.legend")}</strong>
-        <svg
-          class="legend-lines"
-          role="img"
-          aria-label={t("graph.legend")}
-          viewBox="0 0 540 24"
-          width={540}
-          height={24}
-          xmlns="http://www.w3.org/2000/svg"
-        >
-          {KINDS.map((k, i) => (
-            <>
-              <line class={`edge edge-${k}`} x1={i * 180} y1={12} x2={i * 180 + 50} y2={12} />
-              <text x={i * 180 + 58} y={16}>
-                {t(`graph.edge_${k}`)}
-              </text>
-            </>
+        <ul class="groups edges">
+          {KINDS.map((k) => (
+            <li>
+              <svg
+                viewBox="0 0 50 12"
+                width={50}
+                height={12}
+                aria-hidden="true"
+                xmlns="http://www.w3.org/2000/svg"
+              >
+                <line class={`edge edge-${k}`} x1={0} y1={6} x2={50} y2={6} />
+              </svg>{" "}
+              {t(`graph.edge_${k}`)}
+            </li>
           ))}
-        </svg>
+        </ul>
         <ul class="groups">
           {groups.map((g) => (
             <li>

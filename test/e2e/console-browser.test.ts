@@ -288,6 +288,25 @@ describe.skipIf(Boolean(process.env.DATABASE_URL) || !existsSync(CHROMIUM))(
       await context.close();
     }, 120_000);
 
+    it("draws the demo's shared devices and networks as a graph whose nodes open the account's page", async () => {
+      const { context, page } = await signedIn(tokens.viewer);
+      await page.click('a[href="/console/associations"]');
+      await page.waitForURL(`${demo.base}/console/associations`);
+      const nodes = page.locator("figure.cluster a.node");
+      expect(await nodes.count()).toBeGreaterThan(1);
+      expect(await page.locator("figure.cluster path.edge").count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(SHOTS, "graph.png"), fullPage: true });
+
+      const account = (await nodes.first().getAttribute("data-account"))!;
+      await nodes.first().click();
+      await page.waitForURL(`${demo.base}/console/accounts/${account}`);
+      expect(await page.locator("table.baseline tbody tr").count()).toBeGreaterThan(0);
+      // People read platform/ref, never the internal id.
+      expect(await page.locator("main").textContent()).not.toContain(account);
+      await page.screenshot({ path: join(SHOTS, "account.png"), fullPage: true });
+      await context.close();
+    }, 120_000);
+
     it("walks the same pages in Chinese", async () => {
       const { context, page } = await signedIn(tokens.viewer, "zh-CN");
       await expect(page.locator("html").getAttribute("lang")).resolves.toBe("zh-CN");
