@@ -26,6 +26,31 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
 
   const terminate = (pid: number) => admin`select pg_terminate_backend(${pid})`;
 
+  /**
+   * Service resumes by itself: a transaction handed the dead connection before the pool saw it close may
+   * still fail fast with a connection error (a caller hears 503 and retries), then four in a row succeed.
+   * Anything else, or no recovery within 20 tries, fails the test.
+   */
+  async function servesAgain() {
+    let inARow = 0;
+    for (let attempt = 0; attempt < 20 && inARow < 4; attempt++) {
+      try {
+        const [rows] = await database.runner.transaction((tx) =>
+          tx.commit([statement("x", "select 3 as x")]),
+        );
+        expect(rows).toEqual([{ x: 3 }]);
+        inARow += 1;
+      } catch (err) {
+        expect(err).toMatchObject({
+          code: expect.stringMatching(/CONNECTION_CLOSED|57P01|ECONNRESET|EPIPE/),
+        });
+        inARow = 0;
+        await sleep(100);
+      }
+    }
+    expect(inARow).toBe(4);
+  }
+
   it("fails a transaction whose connection was terminated between pipelines, then serves the next", async () => {
     const failed = database.runner.transaction(async (tx) => {
       const [rows] = await tx.send([statement("pid", "select pg_backend_pid() as pid")]);
@@ -37,10 +62,7 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
     await expect(failed).rejects.toMatchObject({
       code: expect.stringMatching(/CONNECTION_CLOSED|57P01|ECONNRESET|EPIPE/),
     });
-    for (let i = 0; i < 4; i++) {
-      const [rows] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
-      expect(rows).toEqual([{ x: 3 }]);
-    }
+    await servesAgain();
   });
 
   it("fails a transaction terminated while its pipeline is in flight, then serves the next", async () => {
@@ -65,9 +87,6 @@ describe.runIf(inject("databaseUrl"))("the runner when its connection is termina
     await expect(failed).rejects.toMatchObject({
       code: expect.stringMatching(/CONNECTION_CLOSED|57P01|ECONNRESET|EPIPE/),
     });
-    for (let i = 0; i < 4; i++) {
-      const [rows] = await database.runner.transaction((tx) => tx.commit([statement("x", "select 3 as x")]));
-      expect(rows).toEqual([{ x: 3 }]);
-    }
+    await servesAgain();
   });
 });
