@@ -7,6 +7,9 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+// The pure core's model has no runtime imports: the agent shares the one list of sensitive operations (frozen
+// during an incident, so fail-closed when unchecked) instead of copying it.
+import { SENSITIVE_OPERATIONS } from "../../src/core/model.ts";
 import { type EventBody, type PreflightResponse, TetherClient, Unreachable, type Whoami } from "./client.ts";
 import {
   type AgentConfig,
@@ -33,18 +36,6 @@ import { Spool, SpoolFull } from "./spool.ts";
 export const VERSION = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
-
-/** The contract's sensitive operations: frozen during an incident, so fail-closed when unchecked. */
-export const SENSITIVE_OPS = [
-  "profile_edit",
-  "permission_change",
-  "binding_change",
-  "payment_change",
-  "password_change",
-  "email_change",
-  "phone_change",
-  "bank_account_change",
-];
 
 export const EXIT = { allow: 0, warn: 10, deny: 20, error: 1, usage: 2, spoolFull: 3 } as const;
 
@@ -397,7 +388,7 @@ async function preflight(
   }
   ctx.err(say(ctx.lang, "unreachable", { why }));
   const policy = policyOf(ctx, flag);
-  const sensitive = [...SENSITIVE_OPS, ...(ctx.config.sensitive_ops ?? [])].includes(op);
+  const sensitive = [...SENSITIVE_OPERATIONS, ...(ctx.config.sensitive_ops ?? [])].includes(op);
   const closed = policy === "fail-closed" || (policy === "auto" && sensitive);
   const label = policy === "auto" ? `auto/${sensitive ? "sensitive" : "not sensitive"}` : policy;
   if (closed) {
