@@ -70,6 +70,24 @@ import type { AppDeps, AuthInfo, HonoEnv } from "../context.ts";
 import { tokenKey } from "../middleware/rate-limit.ts";
 import { sourceIp } from "../source-ip.ts";
 
+/** One stored event as the console's event tables show it (the case page and the account page). */
+function eventRow(e: Awaited<ReturnType<typeof accountEvents>>[number]) {
+  return {
+    id: e.id,
+    accountId: e.accountId,
+    at: new Date(e.at),
+    type: e.type,
+    operation: e.operation,
+    operator: e.operator,
+    ip: e.ip,
+    place: [e.city, e.region ?? e.country, e.asn ? `AS${e.asn}` : null].filter(Boolean).join(", "),
+    deviceId: e.deviceId,
+    timezone: e.timezone,
+    userAgent: e.userAgent,
+    result: e.resultStatus === "ok" ? "" : [e.resultStatus, e.resultCode].filter(Boolean).join(" "),
+  };
+}
+
 const PAGE_SIZE = 25;
 /** How many events of each account a case shows, and how long after its last finding they may be. */
 const CASE_EVENTS = 6;
@@ -427,20 +445,7 @@ export function consoleRouter(deps: AppDeps) {
         0,
         CASE_EVENTS,
       )) {
-        events.push({
-          id: e.id,
-          accountId: e.accountId,
-          at: new Date(e.at),
-          type: e.type,
-          operation: e.operation,
-          operator: e.operator,
-          ip: e.ip,
-          place: [e.city, e.region ?? e.country, e.asn ? `AS${e.asn}` : null].filter(Boolean).join(", "),
-          deviceId: e.deviceId,
-          timezone: e.timezone,
-          userAgent: e.userAgent,
-          result: e.resultStatus === "ok" ? "" : [e.resultStatus, e.resultCode].filter(Boolean).join(" "),
-        });
+        events.push(eventRow(e));
       }
     }
     events.sort((x, y) => y.at.getTime() - x.at.getTime());
@@ -622,20 +627,7 @@ export function consoleRouter(deps: AppDeps) {
           lastSeenAt: new Date(b.lastSeenAt),
           accepted: b.accepted,
         }))}
-        events={events.slice(0, ACCOUNT_EVENTS).map((e) => ({
-          id: e.id,
-          accountId: e.accountId,
-          at: new Date(e.at),
-          type: e.type,
-          operation: e.operation,
-          operator: e.operator,
-          ip: e.ip,
-          place: [e.city, e.region ?? e.country, e.asn ? `AS${e.asn}` : null].filter(Boolean).join(", "),
-          deviceId: e.deviceId,
-          timezone: e.timezone,
-          userAgent: e.userAgent,
-          result: e.resultStatus === "ok" ? "" : [e.resultStatus, e.resultCode].filter(Boolean).join(" "),
-        }))}
+        events={events.slice(0, ACCOUNT_EVENTS).map(eventRow)}
         cases={mine}
         environments={environments}
       />,
