@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Pin } from "../core/model.ts";
 import { SEVERITIES } from "../core/model.ts";
-import type { MessageKey } from "./i18n.ts";
+import type { MessageKey } from "../i18n/index.ts";
 import { type EventLine, Events, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
 
 export const ACCOUNT_STATES = ["learning", "established"] as const;

@@ -4,7 +4,7 @@ import type { Case } from "../core/cases.ts";
 import { SEVERITIES } from "../core/model.ts";
 import type { AlertRow } from "../store/alerts.ts";
 import type { AccountName } from "../store/cases.ts";
-import { LANGS, type Lang, type MessageKey, type Translate } from "./i18n.ts";
+import { LANGS, type Lang, type MessageKey, type Translate } from "../i18n/index.ts";
 
 export interface Viewer {
   name: string;

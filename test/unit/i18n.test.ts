@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CATALOGUES, LANGS, pickLang, translator } from "../../src/ui/i18n.ts";
+import { CATALOGUES, LANGS, pickLang, translator } from "../../src/i18n/index.ts";
 
 /** Words that read the same in both languages: names, codes and symbols, not sentences. */
 const SAME_IN_BOTH = new Set(["audit.entry"]);

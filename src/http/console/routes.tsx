@@ -40,7 +40,7 @@ import {
   type GraphCluster,
   severityRank,
 } from "../../ui/accounts.tsx";
-import { isLang, LANG_COOKIE, type Lang, pickLang, type Translate, translator } from "../../ui/i18n.ts";
+import { isLang, LANG_COOKIE, type Lang, pickLang, type Translate, translator } from "../../i18n/index.ts";
 import {
   type AuditLine,
   accountText,

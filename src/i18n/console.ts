@@ -1,9 +1,5 @@
-/**
- * The console's one message catalogue. English defines the keys; the Chinese table is typed against it, so a
- * key missing in either language fails `npm run typecheck`, and test/unit/i18n.test.ts fails on an empty or
- * untranslated one. `{name}` marks a parameter, filled by `t()`.
- */
-const en = {
+/** The console's words: pages, tables, filters, rule explanations. */
+export const en = {
   "app.title": "tether review console",
   "app.skip": "Skip to content",
   "footer.data": "Network and location data:",
@@ -206,10 +202,7 @@ const en = {
   "error.not_found": "Not found.",
 } as const;
 
-export type MessageKey = keyof typeof en;
-export type Catalogue = Record<MessageKey, string>;
-
-const zhCN: Catalogue = {
+export const zh: Record<keyof typeof en, string> = {
   "app.title": "tether 审核控制台",
   "app.skip": "跳到正文",
   "footer.data": "网络与位置数据：",
@@ -408,42 +401,3 @@ const zhCN: Catalogue = {
   "error.conflict": "期间已被更改：{message}",
   "error.not_found": "未找到。",
 };
-
-export const LANGS = ["en", "zh-CN"] as const;
-export type Lang = (typeof LANGS)[number];
-export const CATALOGUES: Record<Lang, Catalogue> = { en, "zh-CN": zhCN };
-export const LANG_COOKIE = "tether_lang";
-
-export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
-
-export function translator(lang: Lang): Translate {
-  const table = CATALOGUES[lang];
-  return (key, params) =>
-    table[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-      params && name in params ? String(params[name]) : whole,
-    );
-}
-
-export const isLang = (value: string | undefined): value is Lang => LANGS.includes(value as Lang);
-
-/**
- * The language of a request: the one the user chose (cookie), else the first of Accept-Language that the
- * console speaks (any `zh` variant reads Chinese), else English.
- */
-export function pickLang(cookie: string | undefined, acceptLanguage: string | undefined): Lang {
-  if (isLang(cookie)) return cookie;
-  const wanted = (acceptLanguage ?? "")
-    .split(",")
-    .map((part) => {
-      const [tag = "", ...params] = part.trim().split(";");
-      const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean);
-      return { tag: tag.toLowerCase(), q: q === undefined ? 1 : Number(q) };
-    })
-    .filter((x) => x.tag && x.q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const { tag } of wanted) {
-    if (tag === "zh" || tag.startsWith("zh-")) return "zh-CN";
-    if (tag === "en" || tag.startsWith("en-")) return "en";
-  }
-  return "en";
-}
