@@ -2,9 +2,9 @@
 import type { Child } from "hono/jsx";
 import type { Case } from "../core/cases.ts";
 import { SEVERITIES } from "../core/model.ts";
+import { LANGS, type Lang, type MessageKey, type Translate } from "../i18n/index.ts";
 import type { AlertRow } from "../store/alerts.ts";
 import type { AccountName } from "../store/cases.ts";
-import { LANGS, type Lang, type MessageKey, type Translate } from "../i18n/index.ts";
 
 export interface Viewer {
   name: string;
@@ -13,6 +13,7 @@ export interface Viewer {
 }
 
 export interface Banner {
+  id: string;
   platform: string;
   title: string;
   startedAt: Date;

@@ -1,0 +1,184 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+/** The case queue, a case's page and the actions on a whole case. */
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { Case } from "../../core/cases.ts";
+import { SEVERITIES } from "../../core/model.ts";
+import { type AlertAction, actOnAlerts } from "../../services/act-on-alerts.ts";
+import { accountEvents } from "../../store/accounts.ts";
+import type { AlertRow } from "../../store/alerts.ts";
+import { listAudit } from "../../store/audit.ts";
+import type { AccountName } from "../../store/cases.ts";
+import { listIncidents } from "../../store/incidents.ts";
+import {
+  type AuditLine,
+  CASE_STATUSES,
+  CasePage,
+  type EventLine,
+  QueuePage,
+  RULES,
+} from "../../ui/pages.tsx";
+import { type ConsoleEnv, type ConsoleKit, eventRow, linkWith, PAGE_SIZE, send } from "./kit.tsx";
+
+/** How many events of each account a case shows, and how long after its last finding they may be. */
+const CASE_EVENTS = 6;
+const CASE_EVENTS_AFTER_MS = 10 * 60_000;
+
+const QueueQuery = z.object({
+  status: z.enum(CASE_STATUSES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  rule: z.enum(RULES).optional(),
+  platform: z.string().max(64).optional(),
+  account: z.string().max(200).optional(),
+  incident: z.string().max(128).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+});
+
+const ActForm = z.object({
+  _csrf: z.string().max(200),
+  action: z.enum(["acknowledge", "resolve", "dismiss", "trust"]),
+  note: z.string().max(2000).optional(),
+  verdict: z.enum(["", "actionable", "false_positive"]).optional(),
+});
+
+export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
+  const { db, deps, frame, fail, query, loadCases } = kit;
+
+  router.get("/", async (c) => {
+    const parsed = await query(c, QueueQuery);
+    if (parsed.response) return parsed.response;
+    const q = parsed.data;
+    const auth = c.get("auth");
+    const { cases, names } = await loadCases(auth.workspaceId);
+    const matched = cases.filter((k) => matches(k, q, names));
+    const pages = Math.ceil(matched.length / PAGE_SIZE);
+    const incidents = (await listIncidents(db, auth.workspaceId, undefined, 20, null)).map((i) => ({
+      id: i.id,
+      title: `${i.platform}: ${i.title}`,
+    }));
+    const platforms = [...new Set([...names.values()].map((a) => a.platform))].sort();
+    const link = linkWith("/console", { ...q, page: undefined });
+    return send(
+      c,
+      <QueuePage
+        {...(await frame(c))}
+        cases={matched.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE)}
+        total={matched.length}
+        page={q.page}
+        pages={pages}
+        filter={q}
+        platforms={platforms}
+        incidents={incidents}
+        names={names}
+        query={link}
+      />,
+    );
+  });
+
+  router.get("/poll", async (c) => {
+    const { cases } = await loadCases(c.get("auth").workspaceId);
+    return c.json({ newest: cases[0]?.id ?? null, cases: cases.length });
+  });
+
+  const findCase = async (c: Context<ConsoleEnv>) => {
+    const { cases, names } = await loadCases(c.get("auth").workspaceId);
+    const id = c.req.param("id");
+    return { kase: cases.find((k) => k.id === id || k.alerts.some((a) => a.id === id)), names };
+  };
+
+  const renderCase = async (c: Context<ConsoleEnv>, flash?: string) => {
+    const { kase, names } = await findCase(c);
+    if (!kase) return fail(c, 404, c.get("t")("case.not_found"));
+    const workspaceId = c.get("auth").workspaceId;
+    const audit: AuditLine[] = [];
+    for (const a of kase.alerts) {
+      for (const row of await listAudit(db, workspaceId, { targetType: "alert", targetId: a.id }, 50, null)) {
+        audit.push({ at: row.at, actor: row.actorName, action: row.action, details: row.details });
+      }
+    }
+    audit.sort((x, y) => y.at.getTime() - x.at.getTime());
+    // Each account's last few events up to a little after the case: what happened, by whom, from where.
+    const events: EventLine[] = [];
+    const until = { at: kase.lastSeenAt.getTime() + CASE_EVENTS_AFTER_MS, id: "" };
+    for (const accountId of kase.accountIds.slice(0, 5)) {
+      for (const e of (await accountEvents(db, workspaceId, accountId, CASE_EVENTS, until)).slice(
+        0,
+        CASE_EVENTS,
+      )) {
+        events.push(eventRow(e));
+      }
+    }
+    events.sort((x, y) => y.at.getTime() - x.at.getTime());
+    const incident = kase.incidentId
+      ? (await listIncidents(db, workspaceId, undefined, 50, null)).find((i) => i.id === kase.incidentId)
+      : undefined;
+    return send(
+      c,
+      <CasePage
+        {...(await frame(c))}
+        kase={kase}
+        names={names}
+        audit={audit}
+        events={events}
+        incidentTitle={incident ? `${incident.platform}: ${incident.title}` : null}
+        flash={flash}
+      />,
+    );
+  };
+
+  router.get("/cases/:id", (c) => renderCase(c));
+
+  router.post("/cases/:id/act", async (c) => {
+    const t = c.get("t");
+    const auth = c.get("auth");
+    if (auth.role === "viewer") return fail(c, 403, t("error.forbidden"));
+    const parsed = ActForm.safeParse(await c.req.parseBody());
+    if (!parsed.success) {
+      return fail(
+        c,
+        400,
+        t("error.bad_request", { message: parsed.error.issues.map((i) => i.path).join(", ") }),
+      );
+    }
+    const { kase } = await findCase(c);
+    if (!kase) return fail(c, 404, t("case.not_found"));
+    const action: AlertAction = parsed.data.action;
+    const moved = await actOnAlerts({
+      ctx: { db },
+      input: {
+        workspaceId: auth.workspaceId,
+        alertIds: kase.alerts.map((a) => a.id),
+        action,
+        note: parsed.data.note?.trim() || undefined,
+        verdict: parsed.data.verdict || undefined,
+        actor: { tokenId: auth.tokenId, name: auth.tokenName, admin: auth.role === "admin" },
+        now: deps.clock.now(),
+        strict: false,
+      },
+    });
+    const label = t(`action.${action}`);
+    if (moved.length === 0) return fail(c, 409, t("case.nothing", { action: label }));
+    return renderCase(c, t("case.done", { action: label, count: moved.length }));
+  });
+}
+
+/** Does a case pass the queue's filters: its status, its worst severity, any finding's rule or account. */
+function matches(k: Case<AlertRow>, q: z.infer<typeof QueueQuery>, names: Map<string, AccountName>): boolean {
+  if (q.status && k.status !== q.status) return false;
+  if (q.severity && k.severity !== q.severity) return false;
+  if (q.rule && !k.alerts.some((a) => a.rule === q.rule)) return false;
+  const accounts = k.accountIds.map((id) => names.get(id)).filter((a) => a !== undefined);
+  if (q.platform && !accounts.some((a) => a.platform === q.platform)) return false;
+  if (q.account) {
+    const wanted = q.account.trim().toLowerCase();
+    if (
+      !accounts.some(
+        (a) => a.ref.toLowerCase() === wanted || `${a.platform}/${a.ref}`.toLowerCase() === wanted,
+      )
+    )
+      return false;
+  }
+  if (q.incident === "any" && !k.alerts.some((a) => a.incidentId)) return false;
+  if (q.incident && q.incident !== "any" && !k.alerts.some((a) => a.incidentId === q.incident)) return false;
+  return true;
+}
