@@ -13,7 +13,7 @@ import {
   type Settings,
   severityRank,
 } from "./model.ts";
-import { type Counts, eventRisk, populationPaths, statisticalLogRatio } from "./risk.ts";
+import { type Counts, eventRisk, populationPaths, riskFactors, statisticalLogRatio } from "./risk.ts";
 import { ACCOUNT_RULES, evaluateAccountRules, type RuleFailure } from "./rules/index.ts";
 import { MAX_PEERS, type PeerUse, type Rule, type RuleContext, type SharedValue } from "./rules/types.ts";
 import { type ShareableValue, SharingIndex, shareableValues } from "./sharing.ts";
@@ -228,13 +228,15 @@ export class BatchJudge {
             allowanceKey(f.rule, alertIdentity(f.rule, f.accountIds, f.key).accountIds.join(","), f.key),
           ),
       );
-      risk = eventRisk(
-        statisticalLogRatio(Object.fromEntries(prepared.features), this.counts(caller.workspaceId, baseline)),
-        findings,
-      );
-      const alerting = findings.filter(
-        (f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity),
-      );
+      const features = Object.fromEntries(prepared.features);
+      const counts = this.counts(caller.workspaceId, baseline);
+      risk = eventRisk(statisticalLogRatio(features, counts), findings);
+      let alerting = findings.filter((f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity));
+      if (alerting.length > 0) {
+        // What a reviewer needs to weigh the score: each feature's likelihood, as it stood before this event.
+        const explained = { event_id: event.id, score: risk, factors: riskFactors(features, counts) };
+        alerting = alerting.map((f) => ({ ...f, evidence: { ...f.evidence, risk: explained } }));
+      }
       this.observe(reporter, account, baseline, prepared, alerting);
       for (const f of findings) this.findingCounts.set(f.rule, (this.findingCounts.get(f.rule) ?? 0) + 1);
       for (const f of alerting) this.addAlert(caller.workspaceId, f, event.occurredAt, incident?.id ?? null);

@@ -54,8 +54,18 @@ export const HIERARCHIES: BaselineKind[][] = [
   ["locale"],
 ];
 
-/** log p_W(value) / p_A(value) for one hierarchy, given the event's value at each level (finest first). */
-export function hierarchyLogRatio(levels: Array<[BaselineKind, string]>, counts: Counts): number {
+/** What one level of a hierarchy contributed: its probabilities in the workspace and for the account. */
+export type LevelTrace = (kind: BaselineKind, value: string, pWorkspace: number, pAccount: number) => void;
+
+/**
+ * log p_W(value) / p_A(value) for one hierarchy, given the event's value at each level (finest first). `trace`,
+ * when given, sees each level's probabilities from the coarsest down (the hot path passes none).
+ */
+export function hierarchyLogRatio(
+  levels: Array<[BaselineKind, string]>,
+  counts: Counts,
+  trace?: LevelTrace,
+): number {
   // Walk from the coarsest level down, carrying the population and account probabilities of the parent.
   let pWorkspace = 1;
   let pAccount = 1;
@@ -73,6 +83,7 @@ export function hierarchyLogRatio(levels: Array<[BaselineKind, string]>, counts:
     pAccount = (cA + ALPHA * pAccount * conditionalW) / (nA * scale + ALPHA);
     pWorkspace *= conditionalW;
     parentWorkspaceCount = cW;
+    trace?.(kind, value, pWorkspace, pAccount);
   }
   return Math.log(pWorkspace / pAccount);
 }
@@ -94,6 +105,35 @@ export function statisticalLogRatio(features: Partial<Record<BaselineKind, strin
   let total = 0;
   for (const levels of levelsOf(features)) total += hierarchyLogRatio(levels, counts);
   return total;
+}
+
+/** One hierarchy's part of an event's risk: its levels' probabilities and its log ratio (nats). */
+export interface RiskFactor {
+  /** the finest level present, e.g. `ip` for the network hierarchy */
+  kind: BaselineKind;
+  value: string;
+  log_ratio: number;
+  /** coarsest first: how common the value is in the workspace, and for this account (smoothed) */
+  levels: Array<{ kind: BaselineKind; value: string; p_workspace: number; p_account: number }>;
+}
+
+const round = (x: number) => Number(x.toPrecision(3));
+
+/**
+ * The per-feature likelihoods behind a score, for people: why an event scored what it did. The same arithmetic as
+ * `statisticalLogRatio`, traced; the riskiest hierarchy first.
+ */
+export function riskFactors(features: Partial<Record<BaselineKind, string>>, counts: Counts): RiskFactor[] {
+  return levelsOf(features)
+    .map((levels): RiskFactor => {
+      const traced: RiskFactor["levels"] = [];
+      const ratio = hierarchyLogRatio(levels, counts, (kind, value, pW, pA) =>
+        traced.push({ kind, value, p_workspace: round(pW), p_account: round(pA) }),
+      );
+      const [kind, value] = levels[0]!;
+      return { kind, value, log_ratio: round(ratio), levels: traced };
+    })
+    .sort((a, b) => b.log_ratio - a.log_ratio);
 }
 
 /**

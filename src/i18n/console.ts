@@ -200,6 +200,21 @@ export const en = {
   "error.bad_request": "The request was not understood: {message}",
   "error.conflict": "It changed meanwhile: {message}",
   "error.not_found": "Not found.",
+  "risk.title": "Why the risk score",
+  "risk.intro":
+    "The score compares how common each value is across the workspace with how likely it was for this account before the event: values the account uses weigh against risk, values it never used weigh for it. Each feature shows its levels from the finest down.",
+  "risk.score": "Risk {score} of 100 for event",
+  "risk.p_workspace": "Share in the workspace",
+  "risk.p_account": "Likelihood for this account",
+  "risk.weight": "Weight",
+  "risk.raises": "raises risk by {weight}",
+  "risk.lowers": "lowers risk by {weight}",
+  "related.title": "Related accounts",
+  "related.none": "No account of another group shared a device, IP address or subnet with this case's accounts recently.",
+  "related.account": "Account",
+  "related.shared": "Shared",
+  "related.with": "With",
+  "related.allowed": "allowed",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -400,4 +415,19 @@ export const zh: Record<keyof typeof en, string> = {
   "error.bad_request": "无法理解该请求：{message}",
   "error.conflict": "期间已被更改：{message}",
   "error.not_found": "未找到。",
+  "risk.title": "风险分数的依据",
+  "risk.intro":
+    "分数比较每个取值在整个工作区中的常见程度与该账号在此事件之前使用它的可能性：账号常用的取值降低风险，从未用过的取值提高风险。每个特征从最细的层级往上列出。",
+  "risk.score": "事件风险 {score}/100",
+  "risk.p_workspace": "在工作区中的占比",
+  "risk.p_account": "对该账号的可能性",
+  "risk.weight": "权重",
+  "risk.raises": "提高风险 {weight}",
+  "risk.lowers": "降低风险 {weight}",
+  "related.title": "相关账号",
+  "related.none": "最近没有其他隔离组的账号与本案件的账号共用设备、IP 地址或子网。",
+  "related.account": "账号",
+  "related.shared": "共用",
+  "related.with": "与",
+  "related.allowed": "已允许",
 };

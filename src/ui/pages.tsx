@@ -5,6 +5,7 @@ import { SEVERITIES } from "../core/model.ts";
 import { LANGS, type Lang, type MessageKey, type Translate } from "../i18n/index.ts";
 import type { AlertRow } from "../store/alerts.ts";
 import type { AccountName } from "../store/cases.ts";
+import { type EventRisk, RelatedAccounts, type RelatedLine, RiskFactors } from "./case-parts.tsx";
 
 export interface Viewer {
   name: string;
@@ -354,7 +355,7 @@ const EXPECTED: Record<string, MessageKey> = {
   ip_timezone: "field.ip_timezone",
   pinned: "field.pinned",
 };
-const HIDDEN = new Set(["event_id", "occurred_at", "baseline_values", "incident_id"]);
+const HIDDEN = new Set(["event_id", "occurred_at", "baseline_values", "incident_id", "risk"]);
 
 /** A value of the evidence as text: account ids become platform/ref, structures compact JSON. */
 function valueText(names: Map<string, AccountName>, value: unknown): string {
@@ -521,6 +522,8 @@ export function CasePage(
     audit: AuditLine[];
     events: EventLine[];
     incidentTitle: string | null;
+    risks: EventRisk[];
+    related: RelatedLine[];
     flash?: string | undefined;
   },
 ) {
@@ -562,6 +565,8 @@ export function CasePage(
           <Evidence t={t} alert={a} names={names} events={props.events} />
         </section>
       ))}
+      <RiskFactors t={t} risks={props.risks} />
+      <RelatedAccounts t={t} related={props.related} names={names} />
       <h2>{t("case.events")}</h2>
       <Events t={t} events={props.events} names={names} />
       <h2>{t("case.actions")}</h2>

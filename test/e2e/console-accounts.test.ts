@@ -174,6 +174,38 @@ describe("console account page", () => {
   });
 });
 
+describe("console case page of a shared device", () => {
+  it("lists the other group's account that shares it, and the likelihoods behind the risk score", async () => {
+    const { ws, ids, refs } = await world();
+    const cookie = await signIn(ws.viewer);
+    const queue = await request(`/console?rule=shared_device&account=${encodeURIComponent(refs.south.ref)}`, {
+      cookie,
+    });
+    const caseId = /href="\/console\/cases\/([^"]+)"/.exec(queue.text)?.[1];
+    expect(caseId).toBeTruthy();
+    const page = await request(`/console/cases/${caseId}`, { cookie });
+    expect(page.status).toBe(200);
+    const related = page.text.split("Related accounts")[1]!.split("</table>")[0]!;
+    // North shares the laptop with south: both are the case's own accounts. East reaches them through the subnet.
+    expect(page.text).toContain(`tiktok_shop/${refs.south.ref}`);
+    expect(related).toContain(`href="/console/accounts/${ids.east}"`);
+    expect(related).toContain("73.15.20.0/24");
+    expect(related).not.toContain(`href="/console/accounts/${ids.north}"`);
+    expect(related).not.toContain(`href="/console/accounts/${ids.west}"`);
+    // The score's table: each feature with its share in the workspace and its likelihood for the account.
+    const risk = page.text.split("Why the risk score")[1]!.split("</table>")[0]!;
+    expect(risk).toMatch(/Risk \d+ of 100 for event/);
+    for (const label of ["IP address", "Device", "Share in the workspace", "Likelihood for this account"]) {
+      expect(risk).toContain(label);
+    }
+    expect(risk).toMatch(/(raises|lowers) risk by \d+\.\d/);
+    expect(humanText(page.text)).not.toMatch(/acc_[0-9a-z]{6,}/);
+    const zh = await request(`/console/cases/${caseId}`, { cookie, headers: { "accept-language": "zh-CN" } });
+    expect(zh.text).toContain("风险分数的依据");
+    expect(zh.text).toContain("相关账号");
+  });
+});
+
 describe("console associations graph", () => {
   it("draws one node per account of a cluster and one edge per link, each kind its own line, nodes linking to accounts", async () => {
     const { ws, ids, links } = await world();

@@ -9,6 +9,7 @@ import {
   MAX_EVIDENCE,
   PATH_SEP,
   populationPaths,
+  riskFactors,
   SEVERITY_FLOOR,
   statisticalLogRatio,
   TAU,
@@ -417,5 +418,27 @@ describe("populationPaths", () => {
       "US",
       p("US", "1.2.3.4"),
     ]);
+  });
+});
+
+describe("riskFactors", () => {
+  const counts = countsFrom(ipWorkspace, { ...ipTotals, device: 100 }, { ...homeAccount, device: { d1: 20 } });
+  const features: Partial<Record<BaselineKind, string>> = { ip: "y", asn: "3320", country: "DE", device: "d1" };
+
+  it("explains the score: its hierarchies' log ratios add up to the statistical log ratio", () => {
+    const factors = riskFactors(features, counts);
+    const sum = factors.reduce((s, f) => s + f.log_ratio, 0);
+    expect(sum).toBeCloseTo(statisticalLogRatio(features, counts), 2);
+  });
+
+  it("puts the riskiest feature first, with each level's probabilities from the coarsest down", () => {
+    const [network, device] = riskFactors(features, counts);
+    expect(network).toMatchObject({ kind: "ip", value: "y" });
+    expect(network!.levels.map((l) => l.kind)).toEqual(["country", "asn", "ip"]);
+    expect(network!.levels[0]!.p_workspace).toBeCloseTo((10 + 1) / (100 + 250), 3);
+    // The account never used Germany: far rarer for it than for the workspace.
+    expect(network!.levels[0]!.p_account).toBeLessThan(network!.levels[0]!.p_workspace);
+    expect(device).toMatchObject({ kind: "device", value: "d1" });
+    expect(device!.log_ratio).toBeLessThan(0);
   });
 });

@@ -7,9 +7,11 @@ import { SEVERITIES } from "../../core/model.ts";
 import { type AlertAction, actOnAlerts } from "../../services/act-on-alerts.ts";
 import { accountEvents } from "../../store/accounts.ts";
 import type { AlertRow } from "../../store/alerts.ts";
+import { listLinks } from "../../store/associations.ts";
 import { listAudit } from "../../store/audit.ts";
 import type { AccountName } from "../../store/cases.ts";
 import { listIncidents } from "../../store/incidents.ts";
+import { type RelatedLine, risksOf } from "../../ui/case-parts.tsx";
 import {
   type AuditLine,
   CASE_STATUSES,
@@ -23,6 +25,8 @@ import { type ConsoleEnv, type ConsoleKit, eventRow, linkWith, PAGE_SIZE, send }
 /** How many events of each account a case shows, and how long after its last finding they may be. */
 const CASE_EVENTS = 6;
 const CASE_EVENTS_AFTER_MS = 10 * 60_000;
+/** How many related accounts a case lists at most. */
+const RELATED_LINKS = 50;
 
 const QueueQuery = z.object({
   status: z.enum(CASE_STATUSES).optional(),
@@ -112,6 +116,24 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     const incident = kase.incidentId
       ? (await listIncidents(db, workspaceId, undefined, 50, null)).find((i) => i.id === kase.incidentId)
       : undefined;
+    // Accounts of other groups that shared a device, IP or subnet with the case's accounts in the sharing window.
+    const since = deps.clock.now().getTime() - c.get("auth").settings.shareDays * 86_400_000;
+    const related: RelatedLine[] = [];
+    for (const accountId of kase.accountIds.slice(0, 5)) {
+      for (const l of await listLinks(db, workspaceId, { since, accountId }, RELATED_LINKS)) {
+        const otherId = l.accountA === accountId ? l.accountB : l.accountA;
+        if (kase.accountIds.includes(otherId)) continue;
+        related.push({
+          accountId,
+          otherId,
+          kind: l.kind,
+          value: l.value,
+          lastSeenAt: new Date(l.lastSeenAt),
+          allowed: l.allowed,
+        });
+      }
+    }
+    related.sort((x, y) => y.lastSeenAt.getTime() - x.lastSeenAt.getTime());
     return send(
       c,
       <CasePage
@@ -121,6 +143,8 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         audit={audit}
         events={events}
         incidentTitle={incident ? `${incident.platform}: ${incident.title}` : null}
+        risks={risksOf(kase.alerts)}
+        related={related.slice(0, RELATED_LINKS)}
         flash={flash}
       />,
     );
