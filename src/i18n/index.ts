@@ -26,8 +26,14 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
 export function translator(lang: Lang): Translate {
   const table = CATALOGUES[lang];
   return (key, params) =>
-    table[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-      params && name in params ? String(params[name]) : whole,
+    // `{n}` is a parameter; `{n|one|other}` picks a word by it (English plurals; Chinese needs none).
+    table[key].replace(
+      /\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g,
+      (whole, name: string, one: string | undefined, other: string | undefined) => {
+        if (!params || !(name in params)) return whole;
+        if (one === undefined) return String(params[name]);
+        return Number(params[name]) === 1 ? one : (other ?? one);
+      },
     );
 }
 

@@ -191,13 +191,28 @@ export interface QueueFilter {
   severity?: string | undefined;
   rule?: string | undefined;
   platform?: string | undefined;
+  group?: string | undefined;
   account?: string | undefined;
   incident?: string | undefined;
+}
+
+/** The cases raised under one active incident, folded into one line of the queue. */
+export interface IncidentGroup {
+  id: string;
+  title: string;
+  cases: number;
+  accounts: number;
+  severity: string | null;
 }
 
 export function QueuePage(
   props: PageFrame & {
     cases: Case<AlertRow>[];
+    groups: IncidentGroup[];
+    groupNames: string[];
+    /** the newest case of the workspace, whatever the filters: the poll compares against it */
+    newest: string | null;
+    csv: string;
     total: number;
     page: number;
     pages: number;
@@ -219,8 +234,15 @@ export function QueuePage(
       <h1>
         {t("queue.title")} <span class="muted">{t("queue.count", { count: props.total })}</span>
       </h1>
-      <p id="new-cases" class="flash" hidden>
-        <a href={props.here}>↻</a>
+      <p
+        id="new-cases"
+        class="flash"
+        role="status"
+        data-poll="/console/poll"
+        data-newest={props.newest ?? ""}
+        hidden
+      >
+        <a href={props.here}>↻ {t("queue.new_cases")}</a>
       </p>
       <form class="filters card" method="get" action="/console">
         <label>
@@ -252,6 +274,13 @@ export function QueuePage(
           </select>
         </label>
         <label>
+          {t("accounts.group")}
+          <select name="group" data-autosubmit="">
+            {option("", t("queue.any"), filter.group ?? "")}
+            {props.groupNames.map((g) => option(g, g, filter.group))}
+          </select>
+        </label>
+        <label>
           {t("filter.account")}
           <input name="account" value={filter.account ?? ""} size={22} />
         </label>
@@ -267,11 +296,21 @@ export function QueuePage(
           {t("queue.filter")}
         </button>
         <a href="/console">{t("queue.clear")}</a>
+        <a href={props.csv} download="">
+          {t("queue.export")}
+        </a>
       </form>
-      {props.cases.length === 0 ? (
+      {props.groups.map((g) => (
+        <p class="card incident-group" data-incident={g.id}>
+          {g.severity ? <Severity t={t} severity={g.severity} /> : null}{" "}
+          {t("queue.incident_group", { cases: g.cases, accounts: g.accounts, title: g.title })}{" "}
+          <a href={props.query({ incident: g.id, page: undefined })}>{t("queue.incident_open")}</a>
+        </p>
+      ))}
+      {props.cases.length === 0 && props.groups.length === 0 ? (
         <p class="card">{t("queue.empty")}</p>
       ) : (
-        <table data-poll="/console/poll" data-newest={props.cases[0]?.id ?? ""}>
+        <table>
           <thead>
             <tr>
               <th>{t("col.severity")}</th>

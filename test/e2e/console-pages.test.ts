@@ -278,3 +278,105 @@ describe("console pages", () => {
     },
   );
 });
+
+describe("console queue", () => {
+  /** A workspace where one store's login mismatches its timezone during a declared incident and another's before. */
+  async function outage() {
+    const api = client(t.app);
+    const ws = await newWorkspace(t.database);
+    const env = await newEnvironment(api, ws.admin);
+    const calm = uid("calm-");
+    const during = uid("during-");
+    await api.post("/v1/accounts", ws.admin, { platform: "tiktok_shop", ref: calm, group: "grp_a" });
+    await api.post("/v1/accounts", ws.admin, { platform: "tiktok_shop", ref: during, group: "grp_b" });
+    // Each store on its own network and device, so only its timezone is wrong: one case per store.
+    const mismatch = (ip: string) => ({ ip, timezone: "Asia/Shanghai", device_id: uid("dev-") });
+    await api.post(
+      "/v1/events",
+      env.token,
+      event("2026-01-19T08:00:00Z", { ref: calm, env: mismatch(IP.home) }),
+    );
+    const declared = await api.post("/v1/incidents", ws.reviewer, {
+      platform: "tiktok_shop",
+      title: "Seller Center 502",
+      started_at: "2026-01-19T10:00:00Z",
+    });
+    expect(declared.status).toBe(201);
+    await api.post(
+      "/v1/events",
+      env.token,
+      event("2026-01-19T11:00:00Z", { ref: during, env: mismatch(IP.otherNetwork) }),
+    );
+    return { ws, calm, during, incident: declared.body.id as string };
+  }
+
+  it("folds the cases of an active incident into one line that opens them, and filters by group", async () => {
+    const { ws, calm, during, incident } = await outage();
+    const { cookie } = await signIn(ws.viewer);
+    const queue = await request("/console", { cookie });
+    const folded = queue.text.split(`data-incident="${incident}"`)[1]!.split("</p>")[0]!;
+    expect(folded).toContain("1 case on 1 account during the incident tiktok_shop: Seller Center 502");
+    expect(folded).toContain(`href="/console?incident=${incident}"`);
+    // Listed: the case from before the incident; the one under it only behind its line.
+    expect(queue.text).toContain(`tiktok_shop/${calm}`);
+    expect(queue.text).not.toContain(`tiktok_shop/${during}`);
+    const opened = await request(`/console?incident=${incident}`, { cookie });
+    expect(opened.text).toContain(`tiktok_shop/${during}`);
+    expect(opened.text).not.toContain(`tiktok_shop/${calm}`);
+    expect(opened.text).not.toContain("data-incident=");
+
+    const grouped = await request("/console?group=grp_a", { cookie });
+    expect(grouped.text).toContain(`tiktok_shop/${calm}`);
+    expect(grouped.text).not.toContain("data-incident=");
+    expect((await request("/console?group=grp_none", { cookie })).text).toContain(
+      "No case matches these filters.",
+    );
+  });
+
+  it("exports what is filtered as CSV, all of it, with spreadsheet formulas defused", async () => {
+    const { ws, calm, during } = await outage();
+    const api = client(t.app);
+    const env = await newEnvironment(api, ws.admin);
+    const formula = `=HYPERLINK("http://evil")`;
+    await api.post("/v1/accounts", ws.admin, { platform: "amazon", ref: "店铺-1", group: formula });
+    await api.post(
+      "/v1/events",
+      env.token,
+      event("2026-01-19T09:00:00Z", {
+        platform: "amazon",
+        ref: "店铺-1",
+        env: { ip: IP.germany, timezone: "Asia/Shanghai", device_id: uid("dev-") },
+      }),
+    );
+    const { cookie } = await signIn(ws.viewer);
+    const all = await request("/console/cases.csv", { cookie });
+    expect(all.status).toBe(200);
+    expect(all.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(all.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="tether-cases-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
+    // A byte-order mark first, so spreadsheet programs read UTF-8 (the fetch API's text() drops it).
+    const raw = new Uint8Array(
+      await (await t.app.request("/console/cases.csv", { headers: { cookie } })).arrayBuffer(),
+    );
+    expect([...raw.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(all.text.split("\r\n")[0]).toBe(
+      "Case,Severity,Status,Account,Isolation group,Findings,First seen (UTC),Last seen (UTC),Incident,Link",
+    );
+    const rows = all.text.trimEnd().split("\r\n");
+    // Folded or not, every case is exported: the export is the filter's, not the page's.
+    expect(rows).toHaveLength(4);
+    expect(all.text).toContain(`tiktok_shop/${during}`);
+    expect(all.text).toContain("amazon/店铺-1");
+    expect(all.text).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(all.text).not.toMatch(/(^|,)=HYPERLINK/m);
+
+    const filtered = await request(`/console/cases.csv?platform=tiktok_shop&account=${calm}`, { cookie });
+    expect(filtered.text.trimEnd().split("\r\n")).toHaveLength(2);
+    expect(filtered.text).toContain(`tiktok_shop/${calm}`);
+    const zh = await request("/console/cases.csv", { cookie, headers: { "accept-language": "zh-CN" } });
+    expect(zh.text.startsWith("案件,严重程度,")).toBe(true);
+    expect((await request("/console/cases.csv")).status).toBe(303);
+    expect((await request("/console/cases.csv?severity=loud", { cookie })).status).toBe(400);
+  });
+});

@@ -15,7 +15,9 @@ describe("the console's message catalogue", () => {
 
   it("has every Chinese message translated, with the parameters of its English one", () => {
     const zh = CATALOGUES["zh-CN"];
-    const params = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    const params = (text: string) => [
+      ...new Set([...text.matchAll(/\{(\w+)(?:\|[^}]*)?\}/g)].map((m) => m[1])),
+    ].sort();
     for (const key of Object.keys(en) as Array<keyof typeof en>) {
       expect(params(zh[key]), key).toEqual(params(en[key]));
       if (!SAME_IN_BOTH.has(key)) {
@@ -25,10 +27,18 @@ describe("the console's message catalogue", () => {
     }
   });
 
+  it("picks an English plural by its parameter", () => {
+    const t = translator("en");
+    expect(t("queue.count", { count: 1 })).toBe("1 case");
+    expect(t("queue.count", { count: 0 })).toBe("0 cases");
+    expect(t("graph.cluster", { n: 2, accounts: 1, links: 3 })).toBe("Cluster 2: 1 account, 3 links");
+    expect(translator("zh-CN")("queue.count", { count: 1 })).toBe("1 个案件");
+  });
+
   it("fills parameters and leaves unknown ones visible", () => {
     const t = translator("zh-CN");
     expect(t("queue.count", { count: 3 })).toBe("3 个案件");
-    expect(translator("en")("queue.count")).toBe("{count} cases");
+    expect(translator("en")("queue.count")).toBe("{count} {count|case|cases}");
   });
 });
 

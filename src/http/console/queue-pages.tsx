@@ -11,12 +11,15 @@ import { listLinks } from "../../store/associations.ts";
 import { listAudit } from "../../store/audit.ts";
 import type { AccountName } from "../../store/cases.ts";
 import { listIncidents } from "../../store/incidents.ts";
+import { severityRank } from "../../ui/accounts.tsx";
 import { type RelatedLine, risksOf } from "../../ui/case-parts.tsx";
 import {
   type AuditLine,
+  accountText,
   CASE_STATUSES,
   CasePage,
   type EventLine,
+  type IncidentGroup,
   QueuePage,
   RULES,
 } from "../../ui/pages.tsx";
@@ -27,12 +30,15 @@ const CASE_EVENTS = 6;
 const CASE_EVENTS_AFTER_MS = 10 * 60_000;
 /** How many related accounts a case lists at most. */
 const RELATED_LINKS = 50;
+/** How many cases a CSV export holds at most (the queue reads the newest 5,000 findings anyway). */
+const CSV_MAX = 10_000;
 
 const QueueQuery = z.object({
   status: z.enum(CASE_STATUSES).optional(),
   severity: z.enum(SEVERITIES).optional(),
   rule: z.enum(RULES).optional(),
   platform: z.string().max(64).optional(),
+  group: z.string().max(128).optional(),
   account: z.string().max(200).optional(),
   incident: z.string().max(128).optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
@@ -53,30 +59,100 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     if (parsed.response) return parsed.response;
     const q = parsed.data;
     const auth = c.get("auth");
-    const { cases, names } = await loadCases(auth.workspaceId);
+    const [{ cases, names }, recent] = await Promise.all([
+      loadCases(auth.workspaceId),
+      listIncidents(db, auth.workspaceId, undefined, 20, null),
+    ]);
     const matched = cases.filter((k) => matches(k, q, names));
-    const pages = Math.ceil(matched.length / PAGE_SIZE);
-    const incidents = (await listIncidents(db, auth.workspaceId, undefined, 20, null)).map((i) => ({
-      id: i.id,
-      title: `${i.platform}: ${i.title}`,
-    }));
-    const platforms = [...new Set([...names.values()].map((a) => a.platform))].sort();
+    // During an outage its cases would bury everything else: unless the queue is filtered by incident, the cases
+    // raised under an active incident fold into one line per incident, which opens them.
+    const active = new Map(recent.filter((i) => i.status === "active").map((i) => [i.id, i]));
+    const folded = q.incident ? [] : matched.filter((k) => k.incidentId && active.has(k.incidentId));
+    const listed = folded.length === 0 ? matched : matched.filter((k) => !folded.includes(k));
+    const groups: IncidentGroup[] = [...active.values()]
+      .map((i) => {
+        const mine = folded.filter((k) => k.incidentId === i.id);
+        return {
+          id: i.id,
+          title: `${i.platform}: ${i.title}`,
+          cases: mine.length,
+          accounts: new Set(mine.flatMap((k) => k.accountIds)).size,
+          severity: mine.reduce<string | null>(
+            (worst, k) =>
+              worst === null || severityRank(k.severity) > severityRank(worst) ? k.severity : worst,
+            null,
+          ),
+        };
+      })
+      .filter((g) => g.cases > 0);
     const link = linkWith("/console", { ...q, page: undefined });
     return send(
       c,
       <QueuePage
         {...(await frame(c))}
-        cases={matched.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE)}
+        cases={listed.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE)}
+        groups={q.page === 1 ? groups : []}
+        newest={cases[0]?.id ?? null}
         total={matched.length}
         page={q.page}
-        pages={pages}
+        pages={Math.ceil(listed.length / PAGE_SIZE)}
         filter={q}
-        platforms={platforms}
-        incidents={incidents}
+        platforms={[...new Set([...names.values()].map((a) => a.platform))].sort()}
+        groupNames={[...new Set([...names.values()].map((a) => a.group).filter((g) => g !== null))].sort()}
+        incidents={recent.map((i) => ({ id: i.id, title: `${i.platform}: ${i.title}` }))}
         names={names}
         query={link}
+        csv={linkWith("/console/cases.csv", { ...q, page: undefined })({})}
       />,
     );
+  });
+
+  // What the queue's filters select, all of it (not one page), for a spreadsheet: UTF-8 with a BOM so that
+  // spreadsheet programs read Chinese refs, and cells that would start a formula defused.
+  router.get("/cases.csv", async (c) => {
+    const parsed = await query(c, QueueQuery);
+    if (parsed.response) return parsed.response;
+    const t = c.get("t");
+    const { cases, names } = await loadCases(c.get("auth").workspaceId);
+    const matched = cases.filter((k) => matches(k, parsed.data, names)).slice(0, CSV_MAX);
+    const titles = new Map(
+      (await listIncidents(db, c.get("auth").workspaceId, undefined, 200, null)).map((i) => [
+        i.id,
+        `${i.platform}: ${i.title}`,
+      ]),
+    );
+    const header = [
+      t("csv.case"),
+      t("col.severity"),
+      t("col.status"),
+      t("col.account"),
+      t("accounts.group"),
+      t("col.findings"),
+      t("csv.first_seen"),
+      t("csv.last_seen"),
+      t("filter.incident"),
+      t("csv.link"),
+    ];
+    const origin = new URL(c.req.url).origin;
+    const lines = matched.map((k) => [
+      k.id,
+      t(`severity.${k.severity}`),
+      t(`status.${k.status}`),
+      k.accountIds.map((id) => accountText(names, id)).join(" "),
+      [...new Set(k.accountIds.map((id) => names.get(id)?.group).filter(Boolean))].join(" "),
+      k.alerts.map((a) => a.rule).join(" "),
+      k.firstSeenAt.toISOString(),
+      k.lastSeenAt.toISOString(),
+      k.incidentId ? (titles.get(k.incidentId) ?? k.incidentId) : "",
+      `${origin}/console/cases/${k.id}`,
+    ]);
+    const body = `\uFEFF${[header, ...lines].map((cells) => cells.map(csvCell).join(",")).join("\r\n")}\r\n`;
+    c.header("content-type", "text/csv; charset=utf-8");
+    c.header(
+      "content-disposition",
+      `attachment; filename="tether-cases-${deps.clock.now().toISOString().slice(0, 10)}.csv"`,
+    );
+    return c.body(body);
   });
 
   router.get("/poll", async (c) => {
@@ -186,6 +262,12 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
   });
 }
 
+/** One CSV cell (RFC 4180); text a spreadsheet would run as a formula gets a leading apostrophe. */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
 /** Does a case pass the queue's filters: its status, its worst severity, any finding's rule or account. */
 function matches(k: Case<AlertRow>, q: z.infer<typeof QueueQuery>, names: Map<string, AccountName>): boolean {
   if (q.status && k.status !== q.status) return false;
@@ -193,6 +275,7 @@ function matches(k: Case<AlertRow>, q: z.infer<typeof QueueQuery>, names: Map<st
   if (q.rule && !k.alerts.some((a) => a.rule === q.rule)) return false;
   const accounts = k.accountIds.map((id) => names.get(id)).filter((a) => a !== undefined);
   if (q.platform && !accounts.some((a) => a.platform === q.platform)) return false;
+  if (q.group && !accounts.some((a) => a.group === q.group)) return false;
   if (q.account) {
     const wanted = q.account.trim().toLowerCase();
     if (

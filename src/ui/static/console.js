@@ -10,15 +10,14 @@ for (const el of document.querySelectorAll("time[data-local]")) {
   if (!Number.isNaN(at.getTime())) el.textContent = at.toLocaleString(document.documentElement.lang);
 }
 // The queue polls for cases newer than the page shows and offers a reload instead of moving rows under the pointer.
-const queue = document.querySelector("[data-poll]");
-if (queue) {
-  const notice = document.getElementById("new-cases");
+const notice = document.querySelector("[data-poll]");
+if (notice) {
   setInterval(async () => {
     try {
-      const res = await fetch(queue.getAttribute("data-poll"), { credentials: "same-origin" });
+      const res = await fetch(notice.getAttribute("data-poll"), { credentials: "same-origin" });
       if (!res.ok) return;
       const { newest } = await res.json();
-      if (newest && newest !== queue.getAttribute("data-newest") && notice) notice.hidden = false;
+      if (newest && newest !== notice.getAttribute("data-newest")) notice.hidden = false;
     } catch {}
-  }, 30000);
+  }, 15000);
 }
