@@ -231,7 +231,9 @@ export class BatchJudge {
       const features = Object.fromEntries(prepared.features);
       const counts = this.counts(caller.workspaceId, baseline);
       risk = eventRisk(statisticalLogRatio(features, counts), findings);
-      let alerting = findings.filter((f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity));
+      let alerting = findings.filter(
+        (f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity),
+      );
       if (alerting.length > 0) {
         // What a reviewer needs to weigh the score: each feature's likelihood, as it stood before this event.
         const explained = { event_id: event.id, score: risk, factors: riskFactors(features, counts) };

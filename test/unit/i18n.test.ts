@@ -15,9 +15,8 @@ describe("the console's message catalogue", () => {
 
   it("has every Chinese message translated, with the parameters of its English one", () => {
     const zh = CATALOGUES["zh-CN"];
-    const params = (text: string) => [
-      ...new Set([...text.matchAll(/\{(\w+)(?:\|[^}]*)?\}/g)].map((m) => m[1])),
-    ].sort();
+    const params = (text: string) =>
+      [...new Set([...text.matchAll(/\{(\w+)(?:\|[^}]*)?\}/g)].map((m) => m[1]))].sort();
     for (const key of Object.keys(en) as Array<keyof typeof en>) {
       expect(params(zh[key]), key).toEqual(params(en[key]));
       if (!SAME_IN_BOTH.has(key)) {

@@ -422,8 +422,17 @@ describe("populationPaths", () => {
 });
 
 describe("riskFactors", () => {
-  const counts = countsFrom(ipWorkspace, { ...ipTotals, device: 100 }, { ...homeAccount, device: { d1: 20 } });
-  const features: Partial<Record<BaselineKind, string>> = { ip: "y", asn: "3320", country: "DE", device: "d1" };
+  const counts = countsFrom(
+    ipWorkspace,
+    { ...ipTotals, device: 100 },
+    { ...homeAccount, device: { d1: 20 } },
+  );
+  const features: Partial<Record<BaselineKind, string>> = {
+    ip: "y",
+    asn: "3320",
+    country: "DE",
+    device: "d1",
+  };
 
   it("explains the score: its hierarchies' log ratios add up to the statistical log ratio", () => {
     const factors = riskFactors(features, counts);
