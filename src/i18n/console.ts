@@ -225,6 +225,20 @@ export const en = {
   "csv.last_seen": "Last seen (UTC)",
   "csv.link": "Link",
   "queue.new_cases": "New cases have arrived: show them",
+  "settings.title": "Change the isolation group and pin (admin)",
+  "settings.group_help":
+    "Accounts of different groups must never share a device or network; leave empty for no group.",
+  "settings.pin_help":
+    "A pin fixes what this account may use, from its next event on: any value outside it is a violation. One value per line; leave every box empty to remove the pin.",
+  "settings.save": "Save",
+  "settings.saved": "Saved: the new group and pin apply from the next event.",
+  "pin.cidrs": "Networks (CIDR, e.g. 203.0.113.0/24)",
+  "pin.asns": "Network numbers (ASN, e.g. 7922)",
+  "pin.countries": "Countries (e.g. US)",
+  "pin.regions": "Regions (e.g. US-CA)",
+  "pin.timezones": "Timezones (e.g. America/Los_Angeles)",
+  "pin.locales": "Languages (e.g. en-US)",
+  "pin.device_ids": "Device ids",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -449,4 +463,17 @@ export const zh: Record<keyof typeof en, string> = {
   "csv.last_seen": "最后出现（UTC）",
   "csv.link": "链接",
   "queue.new_cases": "有新的案件：点击查看",
+  "settings.title": "修改隔离组和固定设置（管理员）",
+  "settings.group_help": "不同隔离组的账号绝不能共用设备或网络；留空表示不属于任何组。",
+  "settings.pin_help":
+    "固定设置规定此账号从下一个事件起可以使用的环境：超出范围的任何取值都算违规。每行一个值；全部留空即取消固定。",
+  "settings.save": "保存",
+  "settings.saved": "已保存：新的隔离组和固定设置从下一个事件起生效。",
+  "pin.cidrs": "网段（CIDR，例如 203.0.113.0/24）",
+  "pin.asns": "网络编号（ASN，例如 7922）",
+  "pin.countries": "国家（例如 US）",
+  "pin.regions": "地区（例如 US-CA）",
+  "pin.timezones": "时区（例如 America/Los_Angeles）",
+  "pin.locales": "语言（例如 en-US）",
+  "pin.device_ids": "设备 ID",
 };

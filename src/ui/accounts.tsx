@@ -178,9 +178,10 @@ export function AccountPage(
     events: EventLine[];
     cases: AccountCase[];
     environments: string[];
+    flash?: string | undefined;
   },
 ) {
-  const { t, account } = props;
+  const { t, account, viewer } = props;
   const name = `${account.platform}/${account.ref}`;
   return (
     <Layout {...props} title={name}>
@@ -202,6 +203,12 @@ export function AccountPage(
         <dt>{t("accounts.events")}</dt>
         <dd>{account.events}</dd>
       </dl>
+      {props.flash ? (
+        <p class="flash" role="status">
+          {props.flash}
+        </p>
+      ) : null}
+      {viewer?.role === "admin" ? <SettingsForm {...props} /> : null}
       <h2>{t("account.cases")}</h2>
       {props.cases.length === 0 ? (
         <p class="muted">{t("account.no_cases")}</p>
@@ -259,6 +266,55 @@ export function AccountPage(
         <Events t={t} events={props.events} names={new Map([[account.id, { ...account, id: account.id }]])} />
       )}
     </Layout>
+  );
+}
+
+/** The pin's dimensions as the settings form edits them, one textarea each. */
+export const PIN_FIELDS = [
+  "cidrs",
+  "asns",
+  "countries",
+  "regions",
+  "timezones",
+  "locales",
+  "device_ids",
+] as const;
+
+/** An admin's form for the account's isolation group and pin; the server checks the role again. */
+function SettingsForm(props: PageFrame & { account: AccountLine; pin: Pin | null }) {
+  const { t, account, pin, viewer } = props;
+  return (
+    <details class="card settings">
+      <summary>{t("settings.title")}</summary>
+      <form method="post" action={`/console/accounts/${account.id}/settings`}>
+        <input type="hidden" name="_csrf" value={viewer?.csrf ?? ""} />
+        <p>
+          <label>
+            {t("accounts.group")}
+            <br />
+            <input name="group" value={account.group ?? ""} maxlength={64} size={30} />
+          </label>{" "}
+          <span class="muted">{t("settings.group_help")}</span>
+        </p>
+        <p class="muted">{t("settings.pin_help")}</p>
+        <div class="pin-fields">
+          {PIN_FIELDS.map((field) => (
+            <label>
+              {t(`pin.${field}`)}
+              <br />
+              <textarea name={`pin_${field}`} rows={2} cols={28}>
+                {(pin?.[field] ?? []).join("\n")}
+              </textarea>
+            </label>
+          ))}
+        </div>
+        <p>
+          <button class="primary" type="submit">
+            {t("settings.save")}
+          </button>
+        </p>
+      </form>
+    </details>
   );
 }
 

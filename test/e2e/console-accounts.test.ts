@@ -174,6 +174,83 @@ describe("console account page", () => {
   });
 });
 
+describe("console account settings", () => {
+  const FORM = { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN };
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+
+  it("lets an admin change the group and pin, seen by the API and audited", async () => {
+    const { api, ws, ids } = await world();
+    const cookie = await signIn(ws.admin);
+    const page = await request(`/console/accounts/${ids.west}`, { cookie });
+    expect(page.text).toContain(`action="/console/accounts/${ids.west}/settings"`);
+    const saved = await request(`/console/accounts/${ids.west}/settings`, {
+      method: "POST",
+      headers: FORM,
+      cookie,
+      body: new URLSearchParams({
+        _csrf: csrfOf(page.text),
+        group: "grp_w",
+        pin_countries: "JP\nUS",
+        pin_asns: "7684, 7922",
+        pin_timezones: "Asia/Tokyo",
+      }).toString(),
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get("location")).toBe(`/console/accounts/${ids.west}?saved=1`);
+    const account = (await api.get(`/v1/accounts/${ids.west}`, ws.viewer)).body;
+    expect(account.group).toBe("grp_w");
+    expect(account.pin).toEqual({ countries: ["JP", "US"], asns: [7684, 7922], timezones: ["Asia/Tokyo"] });
+    const audit = (await api.get(`/v1/audit?target_id=${ids.west}`, ws.admin)).body;
+    const entry = audit.audit.find((e: { action: string }) => e.action === "account.updated");
+    expect(entry.details.before.group).toBe("grp_n");
+    expect(entry.details.after.group).toBe("grp_w");
+    const after = await request(`/console/accounts/${ids.west}?saved=1`, { cookie });
+    expect(after.text).toContain("Saved: the new group and pin apply from the next event.");
+    expect(after.text).toContain(">Asia/Tokyo</textarea>");
+
+    // Emptying every box removes the pin; an empty group means none.
+    await request(`/console/accounts/${ids.west}/settings`, {
+      method: "POST",
+      headers: FORM,
+      cookie,
+      body: new URLSearchParams({ _csrf: csrfOf(after.text), group: "" }).toString(),
+    });
+    const cleared = (await api.get(`/v1/accounts/${ids.west}`, ws.viewer)).body;
+    expect(cleared.group).toBeNull();
+    expect(cleared.pin).toBeNull();
+  });
+
+  it("refuses a wrong value with the field named, a viewer or reviewer, a missing form token and another workspace's account", async () => {
+    const { api, ws, ids } = await world();
+    const admin = await signIn(ws.admin);
+    const page = await request(`/console/accounts/${ids.west}`, { cookie: admin });
+    const post = (cookie: string, fields: Record<string, string>, id = ids.west) =>
+      request(`/console/accounts/${id}/settings`, {
+        method: "POST",
+        headers: FORM,
+        cookie,
+        body: new URLSearchParams(fields).toString(),
+      });
+    const bad = await post(admin, { _csrf: csrfOf(page.text), pin_countries: "Japan", pin_asns: "AS7684" });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("pin.countries.0");
+    expect(bad.text).toContain("pin.asns.0");
+    expect((await post(admin, { group: "grp_x" })).status).toBe(403);
+
+    for (const token of [ws.viewer, ws.reviewer]) {
+      const cookie = await signIn(token);
+      const own = await request(`/console/accounts/${ids.west}`, { cookie });
+      expect(own.text).not.toContain("/settings");
+      expect((await post(cookie, { _csrf: csrfOf(own.text), group: "grp_x" })).status).toBe(403);
+    }
+    const other = await newWorkspace(t.database);
+    const otherAdmin = await signIn(other.admin);
+    const otherPage = await request("/console", { cookie: otherAdmin });
+    expect((await post(otherAdmin, { _csrf: csrfOf(otherPage.text), group: "grp_x" })).status).toBe(404);
+    expect((await api.get(`/v1/accounts/${ids.west}`, ws.viewer)).body.group).toBe("grp_n");
+  });
+});
+
 describe("console case page of a shared device", () => {
   it("lists the other group's account that shares it, and the likelihoods behind the risk score", async () => {
     const { ws, ids, refs } = await world();

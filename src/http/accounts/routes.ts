@@ -3,6 +3,7 @@ import type { BaselineKind } from "../../core/baseline.ts";
 import type { Enricher } from "../../core/enrich/types.ts";
 import { ApiError, notFound } from "../../errors.ts";
 import { deleteAccount } from "../../services/delete-account.ts";
+import { updateAccountSettings } from "../../services/update-account.ts";
 import {
   type AccountRow,
   accountEvents,
@@ -12,7 +13,6 @@ import {
   getAccount,
   isUniqueViolation,
   listAccounts,
-  updateAccount,
 } from "../../store/accounts.ts";
 import { type AlertRow, listAlerts } from "../../store/alerts.ts";
 import { accountLinksPage } from "../../store/associations.ts";
@@ -387,20 +387,15 @@ export function accountsRouter(deps: AppDeps) {
       const auth = c.get("auth");
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      const now = deps.clock.now();
-      const row = await db.transaction(async (tx) => {
-        const before = await getAccount(tx, auth.workspaceId, id);
-        if (!before) return null;
-        const after = await updateAccount(tx, auth.workspaceId, id, body, now);
-        await writeAudit(tx, auth.workspaceId, { tokenId: auth.tokenId, name: auth.tokenName }, now, [
-          {
-            action: "account.updated",
-            targetType: "account",
-            targetId: id,
-            details: { before: { label: before.label, group: before.group, pin: before.pin }, after: body },
-          },
-        ]);
-        return after;
+      const row = await updateAccountSettings({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          accountId: id,
+          changes: body,
+          actor: { tokenId: auth.tokenId, name: auth.tokenName },
+          now: deps.clock.now(),
+        },
       });
       if (!row) throw notFound("account");
       const envs = await environmentIdsOf(db, [row.id]);

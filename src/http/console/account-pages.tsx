@@ -3,6 +3,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { clusters as clustersOf } from "../../core/clusters.ts";
+import { updateAccountSettings } from "../../services/update-account.ts";
 import {
   accountEvents,
   baselineOf,
@@ -21,9 +22,11 @@ import {
   AccountsPage,
   AssociationsPage,
   type GraphCluster,
+  PIN_FIELDS,
   severityRank,
 } from "../../ui/accounts.tsx";
 import { accountText } from "../../ui/pages.tsx";
+import { PatchAccountSchema } from "../accounts/schemas.ts";
 import { type ConsoleEnv, type ConsoleKit, eventRow, linkWith, PAGE_SIZE, send } from "./kit.tsx";
 
 const AccountsQuery = z.object({
@@ -160,8 +163,45 @@ export function accountPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         events={events.slice(0, ACCOUNT_EVENTS).map(eventRow)}
         cases={mine}
         environments={environments}
+        flash={c.req.query("saved") === "1" ? t("settings.saved") : undefined}
       />,
     );
+  });
+
+  router.post("/accounts/:id/settings", async (c) => {
+    const t = c.get("t");
+    const auth = c.get("auth");
+    if (auth.role !== "admin") return fail(c, 403, t("error.forbidden"));
+    const form = await c.req.parseBody();
+    const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+    const pin: Record<string, unknown[]> = {};
+    for (const dimension of PIN_FIELDS) {
+      const values = field(`pin_${dimension}`)
+        .split(/[\s,]+/)
+        .filter((v) => v !== "");
+      if (values.length > 0) pin[dimension] = dimension === "asns" ? values.map(asNumber) : values;
+    }
+    const group = field("group").trim();
+    const parsed = PatchAccountSchema.safeParse({
+      group: group === "" ? null : group,
+      pin: Object.keys(pin).length > 0 ? pin : null,
+    });
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      return fail(c, 400, t("error.bad_request", { message }));
+    }
+    const row = await updateAccountSettings({
+      ctx: { db },
+      input: {
+        workspaceId: auth.workspaceId,
+        accountId: c.req.param("id"),
+        changes: { group: parsed.data.group, pin: parsed.data.pin },
+        actor: { tokenId: auth.tokenId, name: auth.tokenName },
+        now: deps.clock.now(),
+      },
+    });
+    if (!row) return fail(c, 404, t("account.not_found"));
+    return c.redirect(`/console/accounts/${row.id}?saved=1`, 303);
   });
 
   router.get("/associations", async (c) => {
@@ -191,3 +231,6 @@ export function accountPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     );
   });
 }
+
+/** A form's ASN as a number; anything else stays text, so the schema names it as the wrong value it is. */
+const asNumber = (value: string) => (/^\d{1,10}$/.test(value) ? Number(value) : value);
