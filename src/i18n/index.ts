@@ -27,7 +27,8 @@ export function translator(lang: Lang): Translate {
   const table = CATALOGUES[lang];
   return (key, params) =>
     // `{n}` is a parameter; `{n|one|other}` picks a word by it (English plurals; Chinese needs none).
-    table[key].replace(
+    // A key the table lacks (a runtime-built one such as `status.${x}`) shows as ⟦key⟧: visible, never a crash.
+    (table[key] ?? `⟦${key}⟧`).replace(
       /\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g,
       (whole, name: string, one: string | undefined, other: string | undefined) => {
         if (!params || !(name in params)) return whole;
