@@ -343,7 +343,7 @@ export function apiDocument(app: OpenAPIHono<HonoEnv>): JsonObject {
     for (const op of Object.values(operations)) {
       const roles = op[ROLES_EXTENSION] as Role[] | undefined;
       if (!roles) continue;
-      const sentence = `Tokens allowed: ${roles.join(", ")}. Any other token is answered 403.`;
+      const sentence = `Tokens allowed: ${roles.join(", ")}. A token of any other role is answered 403.`;
       op.description = op.description ? `${op.description}\n\n${sentence}` : sentence;
     }
   }
