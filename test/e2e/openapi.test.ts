@@ -7,6 +7,7 @@ import { PLATFORM_FAILURES, SENSITIVE_OPERATIONS, SEVERITIES } from "../../src/c
 import { ACCOUNT_RULES } from "../../src/core/rules/index.ts";
 import { ERROR_STATUS } from "../../src/errors.ts";
 import { ROLES } from "../../src/http/context.ts";
+import { DOCS_SCRIPT } from "../../src/http/docs.ts";
 import { ruleMeaning } from "../../src/http/openapi.ts";
 import { ACCOUNT_FAILURES } from "../../src/store/review.ts";
 import { client } from "../support/api.ts";
@@ -134,6 +135,58 @@ describe("the roles /openapi.json states are the ones the router enforces", () =
         expect([401, 403], `${caller}: ${res.status}`).not.toContain(res.status);
       else expect(res.status, caller).toBe(403);
     }
+  });
+});
+
+/** Just enough of a DOM for the /docs script: elements with a class, text and children. */
+class FakeElement {
+  className = "";
+  children: FakeElement[] = [];
+  private text = "";
+  constructor(readonly tag: string) {}
+  set textContent(value: string) {
+    this.text = value;
+    this.children = [];
+  }
+  get textContent(): string {
+    return this.text + this.children.map((c) => c.textContent).join("\n");
+  }
+  appendChild(child: FakeElement) {
+    this.children.push(child);
+    return child;
+  }
+}
+
+describe("/docs", () => {
+  it("serves the page, its style and its script", async () => {
+    const api = client(t.app);
+    const page = await api.get("/docs", null);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<script src="/docs/docs.js"');
+    expect((await api.get("/docs/docs.css", null)).status).toBe(200);
+    const script = await t.app.request("/docs/docs.js");
+    expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await script.text()).toBe(DOCS_SCRIPT);
+  });
+
+  it("renders every operation with its roles, and the enumerations with their meanings", async () => {
+    const root = new FakeElement("main");
+    const document = { getElementById: () => root, createElement: (tag: string) => new FakeElement(tag) };
+    const fetch = async (url: string) => {
+      expect(url).toBe("/openapi.json");
+      return { json: async () => structuredClone(doc) };
+    };
+    new Function("document", "fetch", DOCS_SCRIPT)(document, fetch);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const text = root.textContent;
+    expect(text).toContain(doc.info.description);
+    for (const { name, op } of operations()) {
+      const [, path] = name.split(" ");
+      expect(text).toContain(` ${path} — `);
+      if (op["x-tether-roles"]) expect(text).toContain(op["x-tether-roles"].join(" · "));
+    }
+    for (const rule of ACCOUNT_RULES) expect(text).toContain(ruleMeaning(rule.id));
+    for (const code of PLATFORM_FAILURES) expect(text).toContain(code);
   });
 });
 
