@@ -26,7 +26,7 @@ import { incidentsRouter } from "./http/incidents/routes.ts";
 import { AuthCache, authenticate } from "./http/middleware/auth.ts";
 import { guardInput } from "./http/middleware/input.ts";
 import { AuthFailureLimiter } from "./http/middleware/rate-limit.ts";
-import { newRouter } from "./http/openapi.ts";
+import { newRouter, serveApiDocument } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
 import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
@@ -131,18 +131,7 @@ export function createApp(
   app.route("/", overridesRouter(deps));
   app.route("/", auditRouter(deps));
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "tether API",
-      version: "1",
-      description:
-        "Isolation and consistency monitor for store-account matrices: ingest, preflight, alerts, incidents. " +
-        "Bodies are UTF-8 JSON, uncompressed (415 otherwise); unknown fields, keys given twice, NUL, lone " +
-        "surrogates and nesting past 32 levels are refused with 400 and their paths in `details`.",
-    },
-  });
+  serveApiDocument(app);
   app.use("/docs", pageSecurityHeaders());
   app.use("/docs/*", pageSecurityHeaders());
   app.get("/docs", (c) => c.html(docsPage()));

@@ -40,6 +40,9 @@ export interface IncidentDecisions {
   audit: AuditWrite[];
 }
 
+/** The workspace-level alert an incident detected from telemetry opens; no per-event rule raises it. */
+export const PLATFORM_INCIDENT_RULE = { id: "platform_incident", severity: "high" } as const;
+
 /**
  * Tells a platform outage from account trouble: when, within the sliding window, enough of a platform's
  * active accounts fail with platform-side errors from enough distinct networks, an incident opens (one
@@ -106,12 +109,12 @@ export function decideIncidents(
       evidence,
     };
     out.opened.push(incident);
-    const { dedupKey } = alertIdentity("platform_incident", [], incident.id);
+    const { dedupKey } = alertIdentity(PLATFORM_INCIDENT_RULE.id, [], incident.id);
     out.alerts.push({
       id: newId("alr"),
       workspaceId: s.workspaceId,
-      rule: "platform_incident",
-      severity: "high",
+      rule: PLATFORM_INCIDENT_RULE.id,
+      severity: PLATFORM_INCIDENT_RULE.severity,
       accountIds: [],
       incidentId: incident.id,
       key: incident.id,

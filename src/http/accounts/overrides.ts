@@ -4,11 +4,11 @@ import { getAccount } from "../../store/accounts.ts";
 import { writeAudit } from "../../store/audit.ts";
 import { createOverride, listOverrides, type OverrideRow } from "../../store/incidents.ts";
 import type { AppDeps } from "../context.ts";
-import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
+import { REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter, text } from "../openapi.ts";
+import { access } from "../roles.ts";
 
 const tags = ["accounts"];
-const security = [{ bearer: [] }];
 
 const OverrideSchema = z
   .object({
@@ -36,10 +36,9 @@ const grant = createRoute({
   method: "post",
   path: "/v1/accounts/{id}/overrides",
   tags,
-  security,
   summary:
     "Break-glass: let preflight allow one operation for this account until the override expires (audited)",
-  middleware: [allow(...REVIEWER)] as const,
+  ...access(...REVIEWER),
   request: {
     params: IdParam,
     body: jsonBody(
@@ -65,9 +64,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/accounts/{id}/overrides",
   tags,
-  security,
   summary: "The account's overrides, newest first",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam },
   responses: {
     200: jsonResponse(

@@ -19,9 +19,10 @@ import { accountLinksPage } from "../../store/associations.ts";
 import { writeAudit } from "../../store/audit.ts";
 import { AlertSchema, alertJson } from "../alerts/routes.ts";
 import type { AppDeps } from "../context.ts";
-import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
+import { ADMIN, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 import { Timestamp } from "../schemas.ts";
 import {
   AccountListQuery,
@@ -34,15 +35,13 @@ import {
 } from "./schemas.ts";
 
 const tags = ["accounts"];
-const security = [{ bearer: [] }];
 
 const create = createRoute({
   method: "post",
   path: "/v1/accounts",
   tags,
-  security,
   summary: "Register an account, optionally with its isolation group and pin",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { body: jsonBody(CreateAccountSchema) },
   responses: { 201: jsonResponse(AccountSchema, "Created"), ...errorResponses(400, 401, 403, 409) },
 });
@@ -51,9 +50,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/accounts",
   tags,
-  security,
   summary: "List accounts, newest first",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { query: AccountListQuery },
   responses: {
     200: jsonResponse(
@@ -68,9 +66,8 @@ const get = createRoute({
   method: "get",
   path: "/v1/accounts/{id}",
   tags,
-  security,
   summary: "One account",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam },
   responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses(401, 403, 404) },
 });
@@ -79,9 +76,8 @@ const patch = createRoute({
   method: "patch",
   path: "/v1/accounts/{id}",
   tags,
-  security,
   summary: "Change an account's label, group or pin (audited)",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam, body: jsonBody(PatchAccountSchema) },
   responses: { 200: jsonResponse(AccountSchema, "The account"), ...errorResponses(400, 401, 403, 404) },
 });
@@ -90,9 +86,8 @@ const baseline = createRoute({
   method: "get",
   path: "/v1/accounts/{id}/baseline",
   tags,
-  security,
   summary: "What is normal for the account: every value it was seen with, counts, first and last seen",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam },
   responses: { 200: jsonResponse(BaselineSchema, "The baseline"), ...errorResponses(401, 403, 404) },
 });
@@ -101,9 +96,8 @@ const eventsRoute = createRoute({
   method: "get",
   path: "/v1/accounts/{id}/events",
   tags,
-  security,
   summary: "The account's events, newest first by occurred_at",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: {
     params: IdParam,
     query: z.object({
@@ -125,13 +119,12 @@ const exportRoute = createRoute({
   method: "get",
   path: "/v1/accounts/{id}/export",
   tags,
-  security,
   summary: "Everything stored about one account as one JSON document, streamed (audited)",
   description:
     "`{account, exported_at, baseline, alerts, links, events}`; events newest first with their attributes. " +
     "Read page by page while it is sent, so a large account costs no more memory than a small one; an " +
     "account that keeps receiving events while it is exported is not one snapshot.",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam },
   responses: {
     200: jsonResponse(
@@ -155,9 +148,8 @@ const deleteRoute = createRoute({
   method: "delete",
   path: "/v1/accounts/{id}",
   tags,
-  security,
   summary: "Delete an account and its data (audited); alerts that also name other accounts keep a tombstone",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam },
   responses: {
     200: jsonResponse(

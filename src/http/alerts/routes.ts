@@ -4,13 +4,13 @@ import { notFound } from "../../errors.ts";
 import { actOnAlerts, WORKFLOW } from "../../services/act-on-alerts.ts";
 import { type AlertRow, getAlert, listAlerts } from "../../store/alerts.ts";
 import type { AppDeps } from "../context.ts";
-import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
+import { REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 import { Timestamp } from "../schemas.ts";
 
 const tags = ["alerts"];
-const security = [{ bearer: [] }];
 const STATUSES = ["open", "acknowledged", "resolved", "dismissed"] as const;
 
 export const AlertSchema = z
@@ -67,9 +67,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/alerts",
   tags,
-  security,
   summary: "List alerts, newest first",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: {
     query: z.object({
       status: z.enum(STATUSES).optional(),
@@ -95,9 +94,8 @@ const get = createRoute({
   method: "get",
   path: "/v1/alerts/{id}",
   tags,
-  security,
   summary: "One alert",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam },
   responses: { 200: jsonResponse(AlertSchema, "The alert"), ...errorResponses(401, 403, 404) },
 });
@@ -107,9 +105,8 @@ const actionRoute = (action: keyof typeof WORKFLOW, summary: string) =>
     method: "post",
     path: `/v1/alerts/{id}/${action}`,
     tags,
-    security,
     summary,
-    middleware: [allow(...REVIEWER)] as const,
+    ...access(...REVIEWER),
     request: {
       params: IdParam,
       body: { required: false, content: { "application/json": { schema: ActionBody } } },

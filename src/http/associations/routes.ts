@@ -3,8 +3,9 @@ import { clusters } from "../../core/clusters.ts";
 import { listLinks } from "../../store/associations.ts";
 import type { AppDeps } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";
-import { allow, VIEWER } from "../middleware/auth.ts";
+import { VIEWER } from "../middleware/auth.ts";
 import { errorResponses, jsonResponse, newRouter } from "../openapi.ts";
+import { access } from "../roles.ts";
 import { Timestamp } from "../schemas.ts";
 
 const LinkSchema = z
@@ -35,13 +36,12 @@ const route = createRoute({
   method: "get",
   path: "/v1/associations",
   tags: ["associations"],
-  security: [{ bearer: [] }],
   summary: "Devices, IPs and subnets shared across isolation groups, and the clusters they connect",
   description:
     "Links between accounts of different groups (a null group is isolated from all) that used the same device id, " +
     "public IP or subnet within the sharing window, newest first; clusters are connected components of the links " +
     "that span at least two groups. Trusted links are listed with `allowed: true` and connect nothing.",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: {
     query: z.object({
       platform: SlugSchema.optional().openapi({

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { listAudit } from "../../store/audit.ts";
 import type { AppDeps } from "../context.ts";
-import { allow, REVIEWER } from "../middleware/auth.ts";
+import { REVIEWER } from "../middleware/auth.ts";
 import { errorResponses, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 
 const tags = ["audit"];
-const security = [{ bearer: [] }];
 
 export const AuditEntrySchema = z
   .object({
@@ -46,9 +46,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/audit",
   tags,
-  security,
   summary: "Who did what: every admin and reviewer action, newest first (append-only)",
-  middleware: [allow(...REVIEWER)] as const,
+  ...access(...REVIEWER),
   request: {
     query: z.object({
       actor: name(128).optional().openapi({ description: "a token id or an actor name" }),

@@ -13,12 +13,12 @@ import {
 } from "../../store/environments.ts";
 import { issueToken, revokeEnvironmentTokens } from "../../store/tenancy.ts";
 import type { AppDeps, AuthInfo } from "../context.ts";
-import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
+import { ADMIN, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 
 const tags = ["environments"];
-const security = [{ bearer: [] }];
 
 const AccountIds = z.array(z.string().min(1).max(128)).max(1000);
 
@@ -69,9 +69,8 @@ const create = createRoute({
   method: "post",
   path: "/v1/environments",
   tags,
-  security,
   summary: "Create an environment bound to accounts, with its agent token (shown once)",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: {
     body: jsonBody(
       z
@@ -87,9 +86,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/environments",
   tags,
-  security,
   summary: "List environments, newest first",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { query: z.object(ListQuery) },
   responses: {
     200: jsonResponse(
@@ -104,9 +102,8 @@ const setAccounts = createRoute({
   method: "put",
   path: "/v1/environments/{id}/accounts",
   tags,
-  security,
   summary: "Replace the accounts an environment may operate (audited)",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam, body: jsonBody(z.object({ account_ids: AccountIds }).strict()) },
   responses: {
     200: jsonResponse(EnvironmentSchema, "The environment"),
@@ -118,9 +115,8 @@ const rotate = createRoute({
   method: "post",
   path: "/v1/environments/{id}/tokens",
   tags,
-  security,
   summary: "Rotate the environment's agent token: the old ones are revoked, a new one is shown once",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam },
   responses: { 201: jsonResponse(IssuedAgentToken, "Rotated"), ...errorResponses(401, 403, 404) },
 });

@@ -4,8 +4,8 @@ import { ApiError } from "../../errors.ts";
 import { ingestEvents } from "../../services/ingest-events.ts";
 import { IngestOverloaded } from "../../services/ingest-pipeline.ts";
 import { type AppDeps, callerOf } from "../context.ts";
-import { allow } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter, zodDetails } from "../openapi.ts";
+import { access } from "../roles.ts";
 import { sourceIp } from "../source-ip.ts";
 import { EventBatchSchema, EventSchema, IngestBodySchema, IngestResponseSchema } from "./schemas.ts";
 
@@ -33,8 +33,7 @@ const ingestRoute = createRoute({
     "A field the schema does not name is refused with its path (put extra data in `attributes`). The body " +
     "limit admits the largest legal batch, every field at its longest, as JSON.stringify writes it; the body " +
     "is read uncompressed only (415 for a Content-Encoding). Nothing of a refused batch is stored.",
-  security: [{ bearer: [] }],
-  middleware: [allow("agent", "admin")] as const,
+  ...access("agent", "admin"),
   request: { body: jsonBody(IngestBodySchema) },
   responses: {
     202: jsonResponse(IngestResponseSchema, "Accepted and judged"),

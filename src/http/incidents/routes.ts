@@ -13,24 +13,23 @@ import {
 } from "../../store/incidents.ts";
 import type { AppDeps, AuthInfo } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";
-import { allow, REVIEWER, VIEWER } from "../middleware/auth.ts";
+import { REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, newRouter, text } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 import { Timestamp } from "../schemas.ts";
 import { IncidentSchema, incidentJson, type ReviewJson, ReviewSchema } from "./schemas.ts";
 
 const tags = ["incidents"];
-const security = [{ bearer: [] }];
 const actor = (auth: AuthInfo) => ({ tokenId: auth.tokenId, name: auth.tokenName });
 
 const declare = createRoute({
   method: "post",
   path: "/v1/incidents",
   tags,
-  security,
   summary:
     "Declare a platform incident (optionally one region); incident rules apply to its platform at once",
-  middleware: [allow(...REVIEWER)] as const,
+  ...access(...REVIEWER),
   request: {
     body: jsonBody(
       z
@@ -55,9 +54,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/incidents",
   tags,
-  security,
   summary: "List incidents, newest first",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { query: z.object({ status: z.enum(["active", "closed"]).optional(), ...ListQuery }) },
   responses: {
     200: jsonResponse(
@@ -72,9 +70,8 @@ const get = createRoute({
   method: "get",
   path: "/v1/incidents/{id}",
   tags,
-  security,
   summary: "One incident",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam },
   responses: { 200: jsonResponse(IncidentSchema, "The incident"), ...errorResponses(401, 403, 404) },
 });
@@ -83,9 +80,8 @@ const close = createRoute({
   method: "post",
   path: "/v1/incidents/{id}/close",
   tags,
-  security,
   summary: "Close an active incident now",
-  middleware: [allow(...REVIEWER)] as const,
+  ...access(...REVIEWER),
   request: { params: IdParam },
   responses: { 200: jsonResponse(IncidentSchema, "Closed"), ...errorResponses(401, 403, 404, 409) },
 });
@@ -94,12 +90,11 @@ const review = createRoute({
   method: "get",
   path: "/v1/incidents/{id}/review",
   tags,
-  security,
   summary:
     "Post-incident review: timeline, improvised actions, success rates before/during/after, alerts, lessons",
   description:
     "JSON by default; `?format=md` gives the same review as Markdown (English and Simplified Chinese).",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   request: { params: IdParam, query: z.object({ format: z.enum(["json", "md"]).default("json") }) },
   responses: {
     200: {

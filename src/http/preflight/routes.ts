@@ -3,8 +3,8 @@ import { runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
 import { type AppDeps, callerOf } from "../context.ts";
 import { incidentJson } from "../incidents/schemas.ts";
-import { allow } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { access } from "../roles.ts";
 import { sourceIp } from "../source-ip.ts";
 import { PreflightRequestSchema, PreflightResponseSchema } from "./schemas.ts";
 
@@ -12,14 +12,13 @@ const route = createRoute({
   method: "post",
   path: "/v1/preflight",
   tags: ["telemetry"],
-  security: [{ bearer: [] }],
   summary: "Ask before acting: allow, warn or deny, with reasons",
   description:
     "deny: a sensitive operation during an active incident on the account's platform, a login while the account " +
     "is in a retry storm, an env that contradicts the pin, a device or IP used by an account of another group. " +
     "warn: the env deviates from the learned baseline. A reviewer's unexpired override allows. Recorded for " +
     "audit; never feeds the baseline.",
-  middleware: [allow("agent", "admin")] as const,
+  ...access("agent", "admin"),
   request: { body: jsonBody(PreflightRequestSchema) },
   responses: {
     200: jsonResponse(PreflightResponseSchema, "The decision"),

@@ -4,11 +4,11 @@ import { resolveSettings, WorkspaceSettingsSchema } from "../../core/settings.ts
 import { writeAudit } from "../../store/audit.ts";
 import { findWorkspaceBySlug, lockWorkspace, updateWorkspaceSettings } from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
-import { ADMIN, allow, VIEWER } from "../middleware/auth.ts";
+import { ADMIN, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
+import { access } from "../roles.ts";
 
 const tags = ["settings"];
-const security = [{ bearer: [] }];
 
 const EffectiveSchema = z.object({
   learning_events: z.number(),
@@ -54,9 +54,8 @@ const get = createRoute({
   method: "get",
   path: "/v1/settings",
   tags,
-  security,
   summary: "The workspace's thresholds: its overrides and the values in force",
-  middleware: [allow(...VIEWER)] as const,
+  ...access(...VIEWER),
   responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...errorResponses(401, 403) },
 });
 
@@ -64,9 +63,8 @@ const patch = createRoute({
   method: "patch",
   path: "/v1/settings",
   tags,
-  security,
   summary: "Override thresholds for this workspace (null restores the default); audited",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { body: jsonBody(PatchSchema) },
   responses: { 200: jsonResponse(SettingsSchema, "Settings"), ...errorResponses(400, 401, 403) },
 });

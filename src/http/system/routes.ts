@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DATABASE_RETRY_AFTER_SECONDS, errorCode } from "../../errors.ts";
 import { probe } from "../../store/db.ts";
 import type { AppDeps } from "../context.ts";
-import { allow } from "../middleware/auth.ts";
 import { errorResponses, jsonResponse, newRouter } from "../openapi.ts";
+import { access } from "../roles.ts";
 import { sourceIp } from "../source-ip.ts";
 
 const WhoamiSchema = z
@@ -23,8 +23,7 @@ const whoamiRoute = createRoute({
   path: "/v1/whoami",
   tags: ["system"],
   summary: "The token's identity and the source IP the server sees",
-  security: [{ bearer: [] }],
-  middleware: [allow("agent", "viewer", "reviewer", "admin")] as const,
+  ...access("agent", "viewer", "reviewer", "admin"),
   responses: { 200: jsonResponse(WhoamiSchema, "The caller"), ...errorResponses(401) },
 });
 

@@ -10,12 +10,12 @@ import {
   revokeToken,
 } from "../../store/tenancy.ts";
 import type { AppDeps } from "../context.ts";
-import { ADMIN, allow } from "../middleware/auth.ts";
+import { ADMIN } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonBody, jsonResponse, ListQuery, name, newRouter } from "../openapi.ts";
 import { decodeCursor, page } from "../pagination.ts";
+import { access } from "../roles.ts";
 
 const tags = ["tokens"];
-const security = [{ bearer: [] }];
 
 export const TokenSchema = z
   .object({
@@ -50,9 +50,8 @@ const create = createRoute({
   method: "post",
   path: "/v1/tokens",
   tags,
-  security,
   summary: "Issue a user token; its secret is in `token`, shown once",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: {
     body: jsonBody(
       z
@@ -71,9 +70,8 @@ const list = createRoute({
   method: "get",
   path: "/v1/tokens",
   tags,
-  security,
   summary: "List tokens (never their secrets), newest first",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { query: z.object(ListQuery) },
   responses: {
     200: jsonResponse(
@@ -88,9 +86,8 @@ const revoke = createRoute({
   method: "delete",
   path: "/v1/tokens/{id}",
   tags,
-  security,
   summary: "Revoke a token at once",
-  middleware: [allow(...ADMIN)] as const,
+  ...access(...ADMIN),
   request: { params: IdParam },
   responses: { 200: jsonResponse(TokenSchema, "Revoked"), ...errorResponses(401, 403, 404, 409) },
 });
