@@ -184,6 +184,8 @@ export interface TimelineEntry {
   summary: string;
   account_id?: string;
   operator?: string;
+  /** the operation a sensitive-operation, preflight or override entry is about */
+  operation?: string;
 }
 
 export interface ImprovisedAction {
@@ -420,6 +422,7 @@ export function assembleReview(
       summary: `${s.operation} on ${s.platform}/${s.ref}${s.ip ? ` from ${s.ip}${s.asn !== null ? ` (AS${s.asn})` : ""}` : ""}`,
       account_id: s.accountId,
       ...(s.operator ? { operator: s.operator } : {}),
+      operation: s.operation,
     });
   }
   for (const p of preflights) {
@@ -430,6 +433,7 @@ export function assembleReview(
       summary: `preflight denied ${p.operation} on ${p.platform}/${p.ref}${rules ? `: ${rules}` : ""}`,
       ...(p.accountId ? { account_id: p.accountId } : {}),
       ...(p.operator ? { operator: p.operator } : {}),
+      operation: p.operation,
     });
   }
   for (const o of overrides) {
@@ -437,6 +441,7 @@ export function assembleReview(
       kind: "override_granted",
       summary: `${o.createdBy} allowed ${o.operation} on ${o.platform}/${o.ref} until ${iso(o.expiresAt)}: ${o.reason}`,
       account_id: o.accountId,
+      operation: o.operation,
     });
   }
   const kindRank = (k: TimelineKind) => (k === "incident_started" ? -1 : k === "incident_ended" ? 1 : 0);

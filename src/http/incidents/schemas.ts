@@ -46,6 +46,7 @@ export const ReviewSchema = z
         summary: z.string(),
         account_id: z.string().optional(),
         operator: z.string().optional(),
+        operation: z.string().optional(),
       }),
     ),
     improvised_actions: z.array(
