@@ -65,7 +65,6 @@ export const en = {
   "inc.tl_sensitive": "Sensitive operation {operation} on {account}",
   "inc.tl_override": "Break-glass override granted for {account}",
   "inc.tl_by": "by {operator}",
-  "inc.cases": "Cases raised under this incident",
 
   "review.title": "Post-incident review",
   "review.markdown": "Download the review as Markdown",
@@ -90,7 +89,6 @@ export const en = {
   "review.col_sensitive": "Sensitive operations",
   "review.col_denials": "Preflight denials",
   "review.col_overrides": "Overrides",
-  "review.sensitive": "Sensitive operations during the incident",
   "review.failures": "Failure codes",
   "review.side_platform": "platform side",
   "review.side_account": "account side",
@@ -208,7 +206,6 @@ export const zh: Record<keyof typeof en, string> = {
   "inc.tl_sensitive": "{account} 执行了敏感操作 {operation}",
   "inc.tl_override": "为 {account} 授予紧急放行",
   "inc.tl_by": "操作人：{operator}",
-  "inc.cases": "故障期间产生的案件",
 
   "review.title": "故障复盘",
   "review.markdown": "下载复盘报告（Markdown）",
@@ -233,7 +230,6 @@ export const zh: Record<keyof typeof en, string> = {
   "review.col_sensitive": "敏感操作",
   "review.col_denials": "预检拒绝",
   "review.col_overrides": "紧急放行",
-  "review.sensitive": "故障期间的敏感操作",
   "review.failures": "失败代码",
   "review.side_platform": "平台侧",
   "review.side_account": "账号侧",
