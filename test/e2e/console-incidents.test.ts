@@ -258,6 +258,61 @@ describe("an incident's page", () => {
   });
 });
 
+describe("the incident list", () => {
+  const rowsOf = (html: string) => [...html.matchAll(/data-incident="([^"]+)"/g)].map((m) => m[1]!);
+
+  it("puts active incidents first, then the newest, a page at a time, filtered by status and platform", async () => {
+    const ws = await newWorkspace(t.database);
+    const api = client(t.app);
+    const ids: string[] = [];
+    for (let i = 0; i < 26; i++) ids.push(await declared(ws, `outage ${i}`, T0 - (26 - i) * MINUTE));
+    // All but one of them closed: the oldest stays active, so it leads the list.
+    for (const id of ids.slice(1))
+      expect((await api.post(`/v1/incidents/${id}/close`, ws.reviewer)).status).toBe(200);
+    const amazon = (
+      await api.post("/v1/incidents", ws.reviewer, { platform: "amazon", title: "amazon outage" })
+    ).body.id as string;
+    const cookie = await signIn(ws.viewer);
+
+    const first = await request("/console/incidents?platform=tiktok_shop", { cookie: `${cookie}; ${EN}` });
+    expect(first.text).toContain("26 incidents");
+    expect(rowsOf(first.text)).toEqual([ids[0], ...ids.slice(1).reverse()].slice(0, 25));
+    expect(first.text).toContain('href="/console/incidents?platform=tiktok_shop&amp;page=2"');
+    const second = await request("/console/incidents?platform=tiktok_shop&page=2", { cookie });
+    expect(rowsOf(second.text)).toEqual([ids[1]]);
+
+    const active = await request("/console/incidents?status=active", { cookie });
+    expect(rowsOf(active.text).sort()).toEqual([ids[0], amazon].sort());
+    expect(rowsOf((await request("/console/incidents?platform=amazon", { cookie })).text)).toEqual([amazon]);
+    expect((await request("/console/incidents?status=paused", { cookie })).status).toBe(400);
+  });
+
+  it("shows what a detected incident was detected from, naming the stores by platform/ref", async () => {
+    const ws = await newWorkspace(t.database);
+    const api = client(t.app);
+    t.clock.set(new Date(T0 + 30 * MINUTE));
+    const agent = await newEnvironment(api, ws.admin);
+    const refs = [uid("dt-a-"), uid("dt-b-"), uid("dt-c-")];
+    const ips = [IP.home, IP.otherNetwork, IP.virginia];
+    const failed = { status: "error" as const, code: "timeout" };
+    const events = refs.flatMap((ref, i) => [
+      event(T0 - 20 * MINUTE, { ref, env: { ...LA, ip: ips[i]!, device_id: `dev-${ref}` } }),
+      event(T0 + 5 * MINUTE, { ref, env: { ...LA, ip: ips[i]!, device_id: `dev-${ref}` }, result: failed }),
+    ]);
+    expect((await api.post("/v1/events", agent.token, { events })).status).toBe(202);
+    const [detected] = await incidentsOf(ws);
+    expect(detected).toMatchObject({ source: "detected", platform: "tiktok_shop" });
+
+    const cookie = await signIn(ws.viewer);
+    const page = await request(`/console/incidents/${detected!.id}`, { cookie: `${cookie}; ${EN}` });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Detection evidence");
+    expect(page.text).toMatch(/3 of 3 active accounts failing \(100%\) from 3 networks/);
+    for (const ref of refs) expect(page.text).toContain(`tiktok_shop/${ref}`);
+    expect(page.text).not.toMatch(/\bacc_[0-9a-z]+/);
+  });
+});
+
 describe("who may change incidents", () => {
   it("shows a viewer no declare or close controls and refuses a forced POST with 403", async () => {
     const ws = await newWorkspace(t.database);
