@@ -327,8 +327,11 @@ function timelineOf(
 
 const pct = (rate: number | null) => (rate === null ? "—" : `${Math.round(rate * 1000) / 10}%`);
 
+/** A success rate; no after window yet (the incident is active) is a dash, a window without attempts says so. */
 const RateCell = ({ t, rate }: { t: Translate; rate: Rate | null }) =>
-  rate === null || rate.total === 0 ? (
+  rate === null ? (
+    <td class="muted">—</td>
+  ) : rate.total === 0 ? (
     <td class="muted">{t("review.rate_none")}</td>
   ) : (
     <td>
@@ -336,15 +339,7 @@ const RateCell = ({ t, rate }: { t: Translate; rate: Rate | null }) =>
     </td>
   );
 
-function ReviewSection({
-  t,
-  review,
-  names,
-}: {
-  t: Translate;
-  review: Review;
-  names: Map<string, AccountName>;
-}) {
+function ReviewSection({ t, review }: { t: Translate; review: Review }) {
   const w = review.windows;
   const codes = [
     ...Object.entries(review.failure_codes.platform_side).map(([c, n]) => ["platform", c, n] as const),
@@ -420,7 +415,7 @@ function ReviewSection({
             <tbody>
               {review.improvised_actions.map((a) => (
                 <tr>
-                  <td>{accountText(names, a.account_id)}</td>
+                  <td>{`${a.platform}/${a.ref}`}</td>
                   <td class="operator">{a.operator ?? ""}</td>
                   <td>
                     {a.network_switches.length === 0
@@ -562,7 +557,7 @@ export function IncidentPage(
           </li>
         ))}
       </ol>
-      <ReviewSection t={t} review={props.review} names={names} />
+      <ReviewSection t={t} review={props.review} />
     </Layout>
   );
 }
