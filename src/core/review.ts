@@ -3,6 +3,8 @@
  * its lessons and its Markdown. The HTTP schema (src/http/incidents/schemas.ts) is checked against `Review`.
  */
 
+import { type Translate, translator } from "../i18n/index.ts";
+
 export const REVIEW_CATEGORIES = ["logins", "publishing", "syncs"] as const;
 export type ReviewCategory = (typeof REVIEW_CATEGORIES)[number];
 
@@ -182,6 +184,8 @@ export interface TimelineEntry {
   summary: string;
   account_id?: string;
   operator?: string;
+  /** the operation a sensitive-operation, preflight or override entry is about */
+  operation?: string;
 }
 
 export interface ImprovisedAction {
@@ -227,7 +231,30 @@ export interface Review {
   operations_during: OperationCount[];
   failure_codes: { platform_side: Record<string, number>; account_side: Record<string, number> };
   alerts: AlertView[];
+  /** each lesson as one line, English then Simplified Chinese */
   lessons: string[];
+  /** the same lessons as data, to word in one language (`lessonText`) */
+  lesson_details: Lesson[];
+}
+
+export const LESSON_CODES = [
+  "platform_fault",
+  "one_network",
+  "account_side",
+  "avoidable",
+  "freeze_held",
+  "blind_operation",
+  "preflight",
+  "still_active",
+  "recovered",
+  "not_recovered",
+  "alerts_open",
+] as const;
+export type LessonCode = (typeof LESSON_CODES)[number];
+
+export interface Lesson {
+  code: LessonCode;
+  params: Record<string, string | number>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -395,6 +422,7 @@ export function assembleReview(
       summary: `${s.operation} on ${s.platform}/${s.ref}${s.ip ? ` from ${s.ip}${s.asn !== null ? ` (AS${s.asn})` : ""}` : ""}`,
       account_id: s.accountId,
       ...(s.operator ? { operator: s.operator } : {}),
+      operation: s.operation,
     });
   }
   for (const p of preflights) {
@@ -405,6 +433,7 @@ export function assembleReview(
       summary: `preflight denied ${p.operation} on ${p.platform}/${p.ref}${rules ? `: ${rules}` : ""}`,
       ...(p.accountId ? { account_id: p.accountId } : {}),
       ...(p.operator ? { operator: p.operator } : {}),
+      operation: p.operation,
     });
   }
   for (const o of overrides) {
@@ -412,6 +441,7 @@ export function assembleReview(
       kind: "override_granted",
       summary: `${o.createdBy} allowed ${o.operation} on ${o.platform}/${o.ref} until ${iso(o.expiresAt)}: ${o.reason}`,
       account_id: o.accountId,
+      operation: o.operation,
     });
   }
   const kindRank = (k: TimelineKind) => (k === "incident_started" ? -1 : k === "incident_ended" ? 1 : 0);
@@ -448,32 +478,62 @@ export function assembleReview(
       last_seen_at: iso(a.lastSeenAt),
     })),
     lessons: [],
+    lesson_details: [],
   };
-  review.lessons = lessons(review, failures);
+  review.lesson_details = lessons(review, failures);
+  // API clients that show one string per lesson get both languages, as the Markdown does.
+  review.lessons = review.lesson_details.map((l) => `${lessonText(EN, l)} / ${lessonText(ZH, l)}`);
   return review;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const pct = (rate: number | null) => (rate === null ? "n/a" : `${Math.round(rate * 1000) / 10}%`);
 const codeList = (codes: Record<string, number>) =>
   Object.entries(codes)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([code]) => code);
 
-/** Sentences a person can act on, each in English and Simplified Chinese. */
-function lessons(review: Review, failures: FailureCodes): string[] {
-  const out: string[] = [];
+/** Counted nouns a lesson's parameters name, so each language words its own singular and plural. */
+const COUNTED = {
+  switches: "network_switch",
+  storms: "retry_storm",
+  sensitive: "sensitive_operation",
+  operators: "operator",
+  failures: "account_side_failure",
+  failed_accounts: "account",
+  times: "time",
+  actions: "action",
+  overrides: "override_granted",
+  alerts: "open_alert",
+} as const;
+
+/** A lesson in the reader's language (its words are in src/i18n/incidents.ts). */
+export function lessonText(t: Translate, lesson: Lesson): string {
+  const params: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(lesson.params)) {
+    const noun = COUNTED[name as keyof typeof COUNTED];
+    params[name] =
+      noun && typeof value === "number"
+        ? t(`review.n.${noun}_${value === 1 ? "one" : "other"}`, { count: value })
+        : value;
+  }
+  return t(`review.lesson.${lesson.code}`, params);
+}
+
+const EN = translator("en");
+const ZH = translator("zh-CN");
+
+/** Sentences a person can act on: which signals said "platform fault", which actions were avoidable. */
+function lessons(review: Review, failures: FailureCodes): Lesson[] {
+  const out: Lesson[] = [];
   const platform = review.incident.platform;
   const platformSide = failures.sides.platform;
   if (platformSide) {
     const codes = codeList(review.failure_codes.platform_side).join("/");
     const { accounts, networks } = platformSide;
-    const active = failures.activeAccounts;
-    out.push(
-      networks >= 2
-        ? `${accounts} of ${active} ${platform} accounts failed with ${codes} from ${networks} networks: a platform fault, not account risk control / ${active} 个 ${platform} 账号中有 ${accounts} 个出现 ${codes} 失败，来自 ${networks} 个不同网络：这是平台故障，不是账号风控`
-        : `${accounts} of ${active} ${platform} accounts failed with ${codes}, all from one network: check that network before blaming the platform / ${active} 个 ${platform} 账号中有 ${accounts} 个出现 ${codes} 失败，但都来自同一网络：先排查该网络，再判断是否平台故障`,
-    );
+    out.push({
+      code: networks >= 2 ? "platform_fault" : "one_network",
+      params: { accounts, active: failures.activeAccounts, platform, codes, networks },
+    });
   }
   const accountSide = failures.sides.account;
   if (accountSide) {
@@ -481,9 +541,10 @@ function lessons(review: Review, failures: FailureCodes): string[] {
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([code, n]) => `${code} ${n}`)
       .join(", ");
-    out.push(
-      `${plural(accountSide.count, "account-side failure")} (${codes}) on ${plural(accountSide.accounts, "account")} are each account's own signal: check whether retries or switches provoked them / ${accountSide.accounts} 个账号出现 ${accountSide.count} 次账号侧失败（${codes}）：属账号自身信号，需核查是否由重试或切换网络引起`,
-    );
+    out.push({
+      code: "account_side",
+      params: { failures: accountSide.count, codes, failed_accounts: accountSide.accounts },
+    });
   }
 
   const actions = review.improvised_actions;
@@ -491,54 +552,50 @@ function lessons(review: Review, failures: FailureCodes): string[] {
   const storms = actions.reduce((n, a) => n + a.retry_storms, 0);
   const sensitive = actions.reduce((n, a) => n + a.sensitive_operations.length, 0);
   if (switches + storms + sensitive > 0) {
-    const people = new Set(actions.map((a) => a.operator).filter((o) => o !== null)).size;
-    out.push(
-      `${plural(switches, "network switch", "network switches")}, ${plural(storms, "retry storm")} and ${plural(sensitive, "sensitive operation")} were avoidable (${plural(people, "operator")}): during a platform fault, wait instead of switching, retrying or editing / ${switches} 次切换网络、${storms} 次重试风暴和 ${sensitive} 次敏感操作本可避免（涉及 ${people} 名操作人员）：平台故障期间应等待，不要切换网络、反复重试或修改资料`,
-    );
+    const operators = new Set(actions.map((a) => a.operator).filter((o) => o !== null)).size;
+    out.push({ code: "avoidable", params: { switches, storms, sensitive, operators } });
   } else {
-    out.push(
-      "No network switches, retry storms or sensitive operations during the incident: the freeze held / 事件期间没有切换网络、重试风暴或敏感操作：冻结措施有效",
-    );
+    out.push({ code: "freeze_held", params: {} });
   }
 
   const syncs = review.success_rates.find((r) => r.platform === platform && r.category === "syncs");
   const syncRate = syncs?.during.rate ?? null;
   if (syncs && syncRate !== null && syncRate < Math.min(0.9, syncs.before.rate ?? 1)) {
     for (const op of review.operations_during.filter((o) => BLIND_OPERATIONS.includes(o.operation))) {
-      out.push(
-        `${op.operation} ran ${plural(op.count, "time")} during the outage while orders were not updating (syncs ${pct(syncRate)} ok, ${pct(syncs.before.rate)} before) / 故障期间订单未能同步（同步成功率 ${pct(syncRate)}，此前 ${pct(syncs.before.rate)}），${op.operation} 仍执行了 ${op.count} 次`,
-      );
+      out.push({
+        code: "blind_operation",
+        params: {
+          operation: op.operation,
+          times: op.count,
+          during: pct(syncRate),
+          before: pct(syncs.before.rate),
+        },
+      });
     }
   }
 
   const denials = actions.reduce((n, a) => n + a.preflight_denials, 0);
   const overrides = actions.reduce((n, a) => n + a.overrides, 0);
-  if (denials + overrides > 0) {
-    out.push(
-      `Preflight denied ${plural(denials, "action")} and ${plural(overrides, "break-glass override")} ${overrides === 1 ? "was" : "were"} granted: confirm each override was necessary / 预检拒绝了 ${denials} 次操作，授予了 ${overrides} 次紧急放行：请逐一确认放行是否必要`,
-    );
-  }
+  if (denials + overrides > 0) out.push({ code: "preflight", params: { actions: denials, overrides } });
 
   const logins = review.success_rates.find((r) => r.platform === platform && r.category === "logins");
   if (!review.windows.after) {
-    out.push(
-      "The incident is still active: keep the freeze until logins recover / 事件仍在进行：登录恢复之前保持冻结",
-    );
+    out.push({ code: "still_active", params: {} });
   } else if (logins?.after && logins.after.rate !== null) {
     const recovered = logins.after.rate >= (logins.before.rate ?? 0);
-    out.push(
-      recovered
-        ? `${platform} logins recovered: ${pct(logins.after.rate)} ok after, ${pct(logins.during.rate)} during, ${pct(logins.before.rate)} before / ${platform} 登录已恢复：事后成功率 ${pct(logins.after.rate)}，期间 ${pct(logins.during.rate)}，此前 ${pct(logins.before.rate)}`
-        : `${platform} logins have not recovered: ${pct(logins.after.rate)} ok after, ${pct(logins.before.rate)} before; check the accounts still failing / ${platform} 登录尚未恢复：事后成功率 ${pct(logins.after.rate)}，此前 ${pct(logins.before.rate)}；请排查仍在失败的账号`,
-    );
+    out.push({
+      code: recovered ? "recovered" : "not_recovered",
+      params: {
+        platform,
+        after: pct(logins.after.rate),
+        during: pct(logins.during.rate),
+        before: pct(logins.before.rate),
+      },
+    });
   }
 
   const open = review.alerts.filter((a) => a.status === "open" || a.status === "acknowledged").length;
-  if (open > 0) {
-    out.push(
-      `${plural(open, "alert")} ${open === 1 ? "is" : "are"} still open: close each with a verdict / 仍有 ${open} 条告警未关闭：请逐条给出结论`,
-    );
-  }
+  if (open > 0) out.push({ code: "alerts_open", params: { alerts: open } });
   return out;
 }
 

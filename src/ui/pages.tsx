@@ -61,6 +61,7 @@ export function Layout(props: PageFrame & { title: string; children?: Child }) {
               <a href="/console">{t("nav.queue")}</a>
               <a href="/console/accounts">{t("nav.accounts")}</a>
               <a href="/console/associations">{t("nav.associations")}</a>
+              <a href="/console/incidents">{t("nav.incidents")}</a>
             </>
           ) : null}
           <a href="/docs">{t("nav.api")}</a>
@@ -88,11 +89,13 @@ export function Layout(props: PageFrame & { title: string; children?: Child }) {
         </header>
         {props.banners.map((b) => (
           <div class="banner" role="status">
-            {t("incident.banner", {
-              platform: b.platform,
-              title: b.title,
-              since: `${b.startedAt.toISOString().replace("T", " ").slice(0, 16)} UTC`,
-            })}
+            <a class="incident-link" href={`/console/incidents/${b.id}`}>
+              {t("incident.banner", {
+                platform: b.platform,
+                title: b.title,
+                since: `${b.startedAt.toISOString().replace("T", " ").slice(0, 16)} UTC`,
+              })}
+            </a>
           </div>
         ))}
         <main id="main">{props.children}</main>

@@ -431,6 +431,15 @@ describe("the recovery review of an incident", () => {
       expect.stringMatching(/^No network switches, retry storms or sensitive operations/),
       expect.stringMatching(/^The incident is still active/),
     ]);
+    // The same lessons as data, for a reader's language: the counts stay numbers, not words.
+    expect(review.lesson_details).toEqual([
+      {
+        code: "one_network",
+        params: { accounts: 1, active: 1, platform: "tiktok_shop", codes: "http_5xx", networks: 1 },
+      },
+      { code: "freeze_held", params: {} },
+      { code: "still_active", params: {} },
+    ]);
     expect(reviewMarkdown(review)).toContain("still active / 仍在进行");
   });
 });

@@ -25,6 +25,7 @@ import type { AppDeps, AuthInfo } from "../context.ts";
 import { tokenKey } from "../middleware/rate-limit.ts";
 import { sourceIp } from "../source-ip.ts";
 import { accountPages } from "./account-pages.tsx";
+import { incidentPages } from "./incident-pages.tsx";
 import { type ConsoleEnv, consoleKit, send } from "./kit.tsx";
 import { queuePages } from "./queue-pages.tsx";
 
@@ -245,5 +246,6 @@ export function consoleRouter(deps: AppDeps) {
 
   queuePages(router, kit);
   accountPages(router, kit);
+  incidentPages(router, kit);
   return router;
 }

@@ -1,16 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_FUTURE_MS } from "../../core/event.ts";
 import { reviewMarkdown } from "../../core/review.ts";
-import { ApiError, notFound } from "../../errors.ts";
+import { notFound } from "../../errors.ts";
 import { buildReview } from "../../services/build-review.ts";
-import { writeAudit } from "../../store/audit.ts";
-import {
-  closeIncident,
-  closeQuietIncidents,
-  createIncident,
-  getIncident,
-  listIncidents,
-} from "../../store/incidents.ts";
+import { closeIncident } from "../../services/close-incident.ts";
+import { declareIncident } from "../../services/declare-incident.ts";
+import { closeQuietIncidents, getIncident, listIncidents } from "../../store/incidents.ts";
 import type { AppDeps, AuthInfo } from "../context.ts";
 import { SlugSchema } from "../events/schemas.ts";
 import { REVIEWER, VIEWER } from "../middleware/auth.ts";
@@ -117,32 +111,17 @@ export function incidentsRouter(deps: AppDeps) {
     .openapi(declare, async (c) => {
       const auth = c.get("auth");
       const body = c.req.valid("json");
-      const now = deps.clock.now();
-      const startedAt = body.started_at ? new Date(body.started_at) : now;
-      if (startedAt.getTime() > now.getTime() + MAX_FUTURE_MS) {
-        throw new ApiError("bad_request", "started_at is in the future", [
-          { path: "started_at", message: "is more than 5 minutes in the future" },
-        ]);
-      }
-      const row = await db.transaction(async (tx) => {
-        const incident = await createIncident(
-          tx,
-          {
-            workspaceId: auth.workspaceId,
-            platform: body.platform,
-            region: body.region ?? null,
-            title: body.title,
-            source: "declared",
-            startedAt,
-            evidence: { declared_by: auth.tokenName },
-            createdBy: auth.tokenName,
-          },
-          now,
-        );
-        await writeAudit(tx, auth.workspaceId, actor(auth), now, [
-          { action: "incident.declared", targetType: "incident", targetId: incident.id, details: body },
-        ]);
-        return incident;
+      const row = await declareIncident({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          platform: body.platform,
+          region: body.region ?? null,
+          title: body.title,
+          startedAt: body.started_at ? new Date(body.started_at) : null,
+          actor: actor(auth),
+          now: deps.clock.now(),
+        },
       });
       return c.json(incidentJson(row), 201);
     })
@@ -184,18 +163,15 @@ export function incidentsRouter(deps: AppDeps) {
     })
     .openapi(close, async (c) => {
       const auth = c.get("auth");
-      const { id } = c.req.valid("param");
-      const now = deps.clock.now();
       await settle(auth);
-      const row = await db.transaction(async (tx) => {
-        const current = await getIncident(tx, auth.workspaceId, id);
-        if (!current) throw notFound("incident");
-        const closed = await closeIncident(tx, auth.workspaceId, id, now, now);
-        if (!closed) throw new ApiError("conflict", `incident ${id} is already closed`);
-        await writeAudit(tx, auth.workspaceId, actor(auth), now, [
-          { action: "incident.closed", targetType: "incident", targetId: id },
-        ]);
-        return closed;
+      const row = await closeIncident({
+        ctx: { db },
+        input: {
+          workspaceId: auth.workspaceId,
+          incidentId: c.req.valid("param").id,
+          actor: actor(auth),
+          now: deps.clock.now(),
+        },
       });
       return c.json(incidentJson(row), 200);
     });

@@ -1,5 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { incidentView, REVIEW_CATEGORIES, type Review, TIMELINE_KINDS } from "../../core/review.ts";
+import {
+  incidentView,
+  LESSON_CODES,
+  REVIEW_CATEGORIES,
+  type Review,
+  TIMELINE_KINDS,
+} from "../../core/review.ts";
 import type { IncidentRow } from "../../store/incidents.ts";
 
 const Window = z.object({ from: z.string(), to: z.string() });
@@ -40,6 +46,7 @@ export const ReviewSchema = z
         summary: z.string(),
         account_id: z.string().optional(),
         operator: z.string().optional(),
+        operation: z.string().optional(),
       }),
     ),
     improvised_actions: z.array(
@@ -89,6 +96,12 @@ export const ReviewSchema = z
       }),
     ),
     lessons: z.array(z.string()),
+    lesson_details: z.array(
+      z.object({
+        code: z.enum(LESSON_CODES),
+        params: z.record(z.string(), z.union([z.string(), z.number()])),
+      }),
+    ),
   })
   .openapi("IncidentReview");
 
