@@ -247,6 +247,15 @@ describe.skipIf(Boolean(process.env.DATABASE_URL) || !existsSync(CHROMIUM))(
       await expect(page.locator(".banner").first().textContent()).resolves.toContain(
         "Seller Central login errors",
       );
+      // The banner opens the incident: its facts, timeline and review, and a reviewer may close it.
+      await page.locator(".banner a.incident-link", { hasText: "Seller Central login errors" }).click();
+      await page.waitForURL(/\/console\/incidents\/inc_/);
+      await expect(page.locator("h1").textContent()).resolves.toContain("Seller Central login errors");
+      expect(await page.locator("section.review h2").count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(SHOTS, "incident.png"), fullPage: true });
+      await page.click('a[href="/console/incidents"]');
+      await page.waitForURL(`${demo.base}/console/incidents`);
+      expect(await page.locator("tbody tr", { hasText: "Seller Central login errors" }).count()).toBe(1);
       await context.close();
     }, 120_000);
 
