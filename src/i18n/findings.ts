@@ -4,15 +4,15 @@
  * its parameters from a finding's evidence; `finding.part.*` are the pieces some sentences are built from.
  */
 export const en = {
-  "finding.new_ip": "New IP {address}: not one of the {known} addresses this account has used",
+  "finding.new_ip": "New IP {address}: not among the addresses this account has used ({known})",
   "finding.new_ip_familiar":
     "New IP {address} inside a subnet ({subnet}) and network this account already uses",
   "finding.new_network": "New network {network} (IP {ip}); this account has used {known}",
   "finding.new_country": "New country {country}, from {address}; this account has been used from {known}",
   "finding.new_region": "New region {region}, from {address}; this account has been used in {known}",
-  "finding.new_device": "New device {device}: not one of the {known} devices this account has used",
+  "finding.new_device": "New device {device}: not among the devices this account has used ({known})",
   "finding.new_device_profile":
-    "New device {device} (browser profile {profile}): not one of the {known} devices this account has used",
+    "New device {device} (browser profile {profile}): not among the devices this account has used ({known})",
   "finding.ua_changed_browser": "Browser changed to {family}; this account has used {known}",
   "finding.ua_changed_os": "Operating system changed to {family}; this account has used {known}",
   "finding.locale_changed": "Browser language changed to {locale}; this account has used {known}",
@@ -20,7 +20,7 @@ export const en = {
     "Device timezone {timezone} ({offset}) does not match IP {ip}, which is in {ip_timezone} ({ip_offset})",
   "finding.timezone_new": "Timezone {timezone} is new for this account; it has used {known}",
   "finding.impossible_travel":
-    "{distance} km between {from} and {to} at {speed} km/h, faster than the {max} km/h anyone travels",
+    "{distance} km between {from} and {to} at {speed} km/h, over the {max} km/h that travel allows",
   "finding.impossible_travel_instant": "{distance} km between {from} and {to} at the same instant",
   "finding.env_hopping":
     "{ips} IPs across {asns} network(s) within one hour ({list}); an account should keep to one network",
@@ -83,7 +83,7 @@ export const zh: Record<keyof typeof en, string> = {
     "设备时区 {timezone}（{offset}）与 IP {ip} 所在时区 {ip_timezone}（{ip_offset}）不符",
   "finding.timezone_new": "时区 {timezone} 对该账号是新的；该账号用过的时区：{known}",
   "finding.impossible_travel":
-    "{from} 与 {to} 相距 {distance} 公里，折合时速 {speed} 公里，超过任何出行可达的 {max} 公里/小时",
+    "{from} 与 {to} 相距 {distance} 公里，折合时速 {speed} 公里，超过出行可能的上限 {max} 公里/小时",
   "finding.impossible_travel_instant": "同一时刻出现在相距 {distance} 公里的 {from} 和 {to}",
   "finding.env_hopping": "一小时内使用了 {ips} 个 IP、{asns} 个网络（{list}）；一个账号应固定使用同一网络",
   "finding.pin_violation.cidrs": "IP {value} 不在固定的地址范围内（{pinned}）",

@@ -308,7 +308,7 @@ describe("finding sentences", () => {
   it("says what was seen and what the baseline expected", () => {
     const [ip] = run("new_ip", {});
     expect(renderText("en", ip!.text)).toBe(
-      "New IP 203.0.113.7 (AS64500 Example Net, Tokyo, JP-13): not one of the 2 addresses this account has used",
+      "New IP 203.0.113.7 (AS64500 Example Net, Tokyo, JP-13): not among the addresses this account has used (2)",
     );
     expect(renderText("zh-CN", ip!.text)).toBe(
       "新 IP 203.0.113.7 (AS64500 Example Net, Tokyo, JP-13)：不在该账号用过的 2 个地址之中",
