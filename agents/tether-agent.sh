@@ -219,7 +219,9 @@ http() {
   if [ -n "$3" ]; then set -- "$@" -H 'content-type: application/json' --data-binary "@$3"; fi
   method=$1 path=$2
   shift 3
-  BODY=$(auth | curl -sS --max-time 15 -K - -X "$method" -A "$UA" -D "$hdr" -w '\n%{http_code}' "$@" "$SERVER$path" 2>/dev/null)
+  # The server words reasons in the language asked for.
+  if lang_zh; then lang=zh-CN; else lang=en; fi
+  BODY=$(auth | curl -sS --max-time 15 -K - -X "$method" -A "$UA" -H "accept-language: $lang" -D "$hdr" -w '\n%{http_code}' "$@" "$SERVER$path" 2>/dev/null)
   STATUS=$(printf '%s' "$BODY" | tail -n 1)
   BODY=$(printf '%s' "$BODY" | sed '$d')
   case $STATUS in [1-5][0-9][0-9]) ;; *) STATUS=000 ;; esac

@@ -29,7 +29,7 @@ import {
   readProfileFile,
 } from "./environment.ts";
 import { flushSpool } from "./flush.ts";
-import { decisionWord, type Lang, pickLang, reasonLine, say } from "./i18n.ts";
+import { acceptLanguage, decisionWord, type Lang, pickLang, reasonLine, say } from "./i18n.ts";
 import { proxiedFetch } from "./proxy.ts";
 import { Spool, SpoolFull } from "./spool.ts";
 
@@ -137,6 +137,7 @@ async function open(values: Values, lang: Lang): Promise<Context> {
     base: config.server,
     token: config.token,
     userAgent: agentUserAgent(VERSION),
+    language: acceptLanguage(lang),
     timeoutMs: 10_000,
     fetch: await proxiedFetch(proxy),
   });
@@ -228,6 +229,7 @@ async function init(argv: string[], lang: Lang): Promise<number> {
     base: values.server,
     token: values.token,
     userAgent: agentUserAgent(VERSION),
+    language: acceptLanguage(lang),
     timeoutMs: 15_000,
     fetch: await proxiedFetch(proxy),
   });

@@ -37,6 +37,8 @@ export interface ClientOptions {
   token?: string;
   fetch?: FetchLike;
   userAgent?: string;
+  /** Accept-Language: the server words findings and reasons in it */
+  language?: string;
   /** per attempt; an attempt that runs over is an unreachable server */
   timeoutMs?: number;
   /** how long 429/503 waits may add up to before the answer is handed back as it is */
@@ -126,6 +128,7 @@ export class TetherClient {
     if (token) headers.authorization = `Bearer ${token}`;
     if (payload !== undefined) headers["content-type"] = "application/json";
     if (this.#options.userAgent) headers["user-agent"] = this.#options.userAgent;
+    if (this.#options.language) headers["accept-language"] = this.#options.language;
     const doFetch = this.#options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
     const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let res: Response;

@@ -19,37 +19,16 @@ const SEVERITY_ZH: Record<string, string> = {
   critical: "严重",
 };
 
-/** Short Chinese names of the server's rules; the server's own (English) message follows them. */
-const RULE_ZH: Record<string, string> = {
-  new_ip: "新 IP",
-  new_network: "新网络（ASN）",
-  new_country: "新国家",
-  new_region: "新地区",
-  new_device: "新设备",
-  ua_changed: "浏览器或系统变化",
-  timezone_mismatch: "时区不符",
-  locale_changed: "语言区域变化",
-  datacenter_network: "机房或代理网络",
-  impossible_travel: "不可能的移动",
-  env_hopping: "环境跳变",
-  pin_violation: "违反固定环境",
-  unbound_environment: "未绑定的环境",
-  shared_device: "设备被其他分组的账号使用",
-  shared_ip: "IP 被其他分组的账号使用",
-  shared_subnet: "网段被其他分组的账号使用",
-  platform_incident: "平台故障",
-  incident_network_switch: "故障期间切换网络",
-  retry_storm: "重试风暴",
-  sensitive_op_during_incident: "故障期间的敏感操作",
-};
-
 export function decisionWord(lang: Lang, decision: string): string {
   return DECISION[lang][decision] ?? decision;
 }
 
+/** The Accept-Language the agent sends, so the server words findings and reasons in the agent's language. */
+export const acceptLanguage = (lang: Lang) => (lang === "zh" ? "zh-CN" : "en");
+
+/** One reason of a preflight answer: the server's message is already in the agent's language. */
 export function reasonLine(lang: Lang, r: { rule: string; severity: string; message: string }): string {
-  if (lang === "zh")
-    return `  - ${RULE_ZH[r.rule] ?? r.rule}（${r.rule}，${SEVERITY_ZH[r.severity] ?? r.severity}）：${r.message}`;
+  if (lang === "zh") return `  - ${r.rule}（${SEVERITY_ZH[r.severity] ?? r.severity}）：${r.message}`;
   return `  - ${r.rule} (${r.severity}): ${r.message}`;
 }
 

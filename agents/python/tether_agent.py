@@ -457,6 +457,8 @@ class Agent:
         req = urllib.request.Request(self.server + path, data=data, method=method)
         req.add_header("authorization", "Bearer " + self.token)
         req.add_header("user-agent", _user_agent())
+        # The server words findings and reasons in the language asked for.
+        req.add_header("accept-language", "zh-CN" if _language() == "zh" else "en")
         if data is not None:
             req.add_header("content-type", "application/json")
         try:

@@ -247,7 +247,12 @@ export class BatchJudge {
       id: event.id,
       account_id: account?.id ?? null,
       risk,
-      findings: findings.map((f) => ({ rule: f.rule, severity: f.severity, message: f.message })),
+      findings: findings.map((f) => ({
+        rule: f.rule,
+        severity: f.severity,
+        message: f.message,
+        text: f.text,
+      })),
     };
     this.set.events.push({
       workspaceId: caller.workspaceId,

@@ -1,4 +1,5 @@
 import type { NetInfo, UaInfo } from "./enrich/types.ts";
+import type { FindingText } from "./finding-text.ts";
 
 /** An admin's pin: any deviation from it is a violation from the first event on. */
 export interface Pin {
@@ -48,7 +49,10 @@ export const SENSITIVE_OPERATIONS = [
 export interface Finding {
   rule: string;
   severity: Severity;
+  /** the English rendering of `text`, stored as the alert's summary */
   message: string;
+  /** the finding's sentence, to render in the reader's language */
+  text: FindingText;
   /** what the finding is about (an IP, a device id, a country …): part of the alert's identity */
   key: string;
   accountIds: string[];
@@ -173,5 +177,6 @@ export interface EventVerdict {
   id: string;
   account_id: string | null;
   risk: number;
-  findings: Array<{ rule: string; severity: Severity; message: string }>;
+  /** `text` is stored with the event for rendering in the reader's language; the API answers `message` only */
+  findings: Array<{ rule: string; severity: Severity; message: string; text?: FindingText }>;
 }

@@ -1,3 +1,4 @@
+import type { FindingText } from "./finding-text.ts";
 import type { EventVerdict, Settings, Severity } from "./model.ts";
 import { severityRank } from "./model.ts";
 
@@ -7,6 +8,8 @@ export interface Reason {
   rule: string;
   severity: Severity;
   message: string;
+  /** the reason's sentence, to render in the reader's language */
+  text?: FindingText;
 }
 
 /** What preflight refuses outright: acting on these turns an outage into linked accounts and frozen funds. */

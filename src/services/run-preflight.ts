@@ -1,5 +1,6 @@
 import { Baseline } from "../core/baseline.ts";
 import { enrichEvent } from "../core/event.ts";
+import { type FindingText, renderText } from "../core/finding-text.ts";
 import { AccountHistory } from "../core/history.ts";
 import { accountKey, BatchJudge, incidentAt, prepareEvent, type Reporter } from "../core/judge.ts";
 import type { EventInput, IncidentState } from "../core/model.ts";
@@ -14,6 +15,9 @@ export interface PreflightInput {
   operator?: string | undefined;
   env?: EventInput["env"];
 }
+
+/** The id an account tether has not seen yet is judged under; its findings name it by this id. */
+export const PREFLIGHT_ACCOUNT = "acc_preflight";
 
 export interface PreflightAnswer {
   decision: Decision;
@@ -66,7 +70,7 @@ export async function runPreflight({
   const existing = judgeCtx.accounts.get(key) ?? null;
   if (!existing) {
     // An account tether has not seen yet is judged as its first event would be: no baseline, isolated.
-    const id = "acc_preflight";
+    const id = PREFLIGHT_ACCOUNT;
     judgeCtx.accounts.set(key, {
       id,
       workspaceId: caller.workspaceId,
@@ -96,11 +100,16 @@ export async function runPreflight({
       ? await activeOverride(ctx.db, caller.workspaceId, existing.id, question.operation, now)
       : null;
   if (override) {
-    reasons.push({
-      rule: "override",
-      severity: "info",
-      message: `break-glass override ${override.id} by ${override.createdBy} until ${override.expiresAt.toISOString()}: ${override.reason}`,
-    });
+    const text: FindingText = {
+      key: "finding.override",
+      params: {
+        id: override.id,
+        by: override.createdBy,
+        until: override.expiresAt.toISOString(),
+        reason: override.reason,
+      },
+    };
+    reasons.push({ rule: "override", severity: "info", message: renderText("en", text), text });
     decision = "allow";
   }
   await recordPreflight(ctx.db, {

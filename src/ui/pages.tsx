@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
 import type { Case } from "../core/cases.ts";
+import { renderFinding } from "../core/finding-text.ts";
 import { SEVERITIES } from "../core/model.ts";
 import { LANGS, type Lang, type MessageKey, type Translate } from "../i18n/index.ts";
 import type { AlertRow } from "../store/alerts.ts";
@@ -428,11 +429,13 @@ function storeTime(at: Date, timezone: unknown): string | null {
 
 function Evidence({
   t,
+  lang,
   alert,
   names,
   events,
 }: {
   t: Translate;
+  lang: Lang;
   alert: AlertRow;
   names: Map<string, AccountName>;
   events: EventLine[];
@@ -478,14 +481,10 @@ function Evidence({
         </>
       ) : null}
       <dt>{t("case.rule_summary")}</dt>
-      <dd class="muted">{summaryText(names, alert.summary)}</dd>
+      <dd class="muted">{renderFinding(lang, names, alert.rule, alert.evidence, alert.summary)}</dd>
     </dl>
   );
 }
-
-/** The rule's own English sentence with account ids replaced by their refs. */
-const summaryText = (names: Map<string, AccountName>, summary: string) =>
-  summary.replace(/\bacc_[0-9a-z]+\b/g, (id) => accountText(names, id));
 
 export interface EventLine {
   id: string;
@@ -604,7 +603,7 @@ export function CasePage(
             <Severity t={t} severity={a.severity} /> {ruleText(t, a.rule)} <span class="rule">{a.rule}</span>{" "}
             <span class="muted">{t(`status.${a.status}`)}</span>
           </h3>
-          <Evidence t={t} alert={a} names={names} events={props.events} />
+          <Evidence t={t} lang={props.lang} alert={a} names={names} events={props.events} />
         </section>
       ))}
       <RiskFactors t={t} risks={props.risks} />

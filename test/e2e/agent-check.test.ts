@@ -107,7 +107,7 @@ describe("tether-agent check and exec against a real server process", () => {
         });
         expect(zh.code).toBe(20);
         expect(zh.stdout).toContain("拒绝");
-        expect(zh.stdout).toContain("故障期间的敏感操作");
+        expect(zh.stdout).toContain("期间执行了敏感操作 password_change");
 
         const refusedMarker = join(agent.dir, "must-not-exist");
         const refused = await runAgent(

@@ -26,7 +26,7 @@ export const envHopping: Rule = {
     // One live alert per account however the episode grows (a third network must not open a second
     // alert); the networks seen are in the evidence.
     return [
-      finding(this, ctx, "", `${ips.size} IPs across ${asnSet.size} network(s) within one hour`, {
+      finding(this, ctx, "", {
         ips: [...ips].sort(),
         asns: sortedAsns,
         window_start: new Date(hit.start).toISOString(),

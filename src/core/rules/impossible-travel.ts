@@ -35,9 +35,8 @@ export const impossibleTravel: Rule = {
       const here = place(net);
       const there = place(other);
       const key = [here, there].sort().join(" ~ ");
-      const speed = Number.isFinite(kmh) ? `${Math.round(kmh)} km/h` : "the same instant";
       return [
-        finding(this, ctx, key, `${Math.round(raw)} km between ${there} and ${here} at ${speed}`, {
+        finding(this, ctx, key, {
           from: {
             event_id: other.id,
             ip: other.ip,

@@ -34,10 +34,11 @@ export const incidentNetworkSwitch: Rule = {
         this,
         ctx,
         switched.join(" "),
-        `switched ${switched.join(", ")} during the ${ctx.incident.platform} incident "${ctx.incident.title}"`,
         {
           switched,
           incident_id: ctx.incident.id,
+          platform: ctx.incident.platform,
+          incident_title: ctx.incident.title,
           ip: net?.ip ?? null,
           asn: net?.asn ?? null,
           device_id: device,

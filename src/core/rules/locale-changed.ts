@@ -12,7 +12,6 @@ export const localeChanged: Rule = {
         this,
         ctx,
         locale,
-        `locale changed to ${locale}`,
         {
           locale,
           known_locales: [...ctx.baseline.entries("locale").keys()],

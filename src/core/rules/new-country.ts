@@ -1,4 +1,4 @@
-import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+import { finding, netEvidence, publicNet, type Rule } from "./types.ts";
 
 export const newCountry: Rule = {
   id: "new_country",
@@ -13,10 +13,8 @@ export const newCountry: Rule = {
         this,
         ctx,
         net.country,
-        `new country ${net.country} from ${describeNet(ctx)}`,
         {
-          ip: net.ip,
-          country: net.country,
+          ...netEvidence(ctx),
           known_countries: [...ctx.baseline.entries("country").keys()],
         },
         {

@@ -12,7 +12,6 @@ export const newDevice: Rule = {
         this,
         ctx,
         device,
-        `new device ${device}`,
         {
           device_id: device,
           profile: ctx.event.profile,

@@ -1,4 +1,4 @@
-import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+import { finding, netEvidence, publicNet, type Rule } from "./types.ts";
 
 /** An IP the account was never seen with; a renewal inside a known /24 and ASN is only `low`. */
 export const newIp: Rule = {
@@ -14,8 +14,12 @@ export const newIp: Rule = {
         this,
         ctx,
         net.ip,
-        `new IP ${describeNet(ctx)}${familiar ? " inside a known subnet and network" : ""}`,
-        { ip: net.ip, subnet: net.subnet, asn: net.asn },
+        {
+          ...netEvidence(ctx),
+          subnet: net.subnet,
+          familiar,
+          known_ips: ctx.baseline.entries("ip").size,
+        },
         {
           severity: familiar ? "low" : "medium",
           // An unfamiliar IP's subnet must not become normal through it either (docs/adr/0003).

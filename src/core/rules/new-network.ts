@@ -1,4 +1,4 @@
-import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+import { finding, publicNet, type Rule } from "./types.ts";
 
 export const newNetwork: Rule = {
   id: "new_network",
@@ -13,7 +13,6 @@ export const newNetwork: Rule = {
         this,
         ctx,
         `AS${net.asn}`,
-        `new network ${describeNet(ctx)}`,
         {
           ip: net.ip,
           asn: net.asn,

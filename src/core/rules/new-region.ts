@@ -1,4 +1,4 @@
-import { describeNet, finding, publicNet, type Rule } from "./types.ts";
+import { finding, netEvidence, publicNet, type Rule } from "./types.ts";
 
 /** A new state or province inside a country the account already uses (a new country is `new_country`). */
 export const newRegion: Rule = {
@@ -14,10 +14,8 @@ export const newRegion: Rule = {
         this,
         ctx,
         net.region,
-        `new region ${net.region} from ${describeNet(ctx)}`,
         {
-          ip: net.ip,
-          region: net.region,
+          ...netEvidence(ctx),
           known_regions: [...ctx.baseline.entries("region").keys()],
         },
         { about: [["region", net.region]] },

@@ -40,13 +40,11 @@ export const pinViolation: Rule = {
   evaluate(ctx) {
     return pinDeviations(ctx).map(
       (c): Finding =>
-        finding(
-          this,
-          ctx,
-          `${c.dimension}:${c.value ?? "unknown"}`,
-          `${c.dimension} ${c.value ?? "unknown"} is outside the pin (${c.allowed!.join(", ")})`,
-          { dimension: c.dimension, value: c.value ?? null, pinned: c.allowed },
-        ),
+        finding(this, ctx, `${c.dimension}:${c.value ?? "unknown"}`, {
+          dimension: c.dimension,
+          value: c.value ?? null,
+          pinned: c.allowed,
+        }),
     );
   },
 };

@@ -28,19 +28,13 @@ export const retryStorm: Rule = {
       .around(ctx.event.occurredAt, WINDOW)
       .filter((p) => p.login && p.failed && p.id !== ctx.event.id).length;
     return [
-      finding(
-        this,
-        ctx,
-        "",
-        `${n} login attempts within 10 minutes${ctx.incident ? " during an incident" : ""}`,
-        {
-          logins: n,
-          failed: failed + (ctx.event.result.status === "error" ? 1 : 0),
-          limit: ctx.settings.retryLimit,
-          operator: ctx.event.operator,
-          incident_id: ctx.incident?.id ?? null,
-        },
-      ),
+      finding(this, ctx, "", {
+        logins: n,
+        failed: failed + (ctx.event.result.status === "error" ? 1 : 0),
+        limit: ctx.settings.retryLimit,
+        operator: ctx.event.operator,
+        incident_id: ctx.incident?.id ?? null,
+      }),
     ];
   },
 };

@@ -9,17 +9,13 @@ export const sensitiveOpDuringIncident: Rule = {
     const op = ctx.event.operation;
     if (!ctx.incident || !op || !ctx.settings.sensitiveOperations.includes(op)) return [];
     return [
-      finding(
-        this,
-        ctx,
-        op,
-        `sensitive operation ${op} during the ${ctx.incident.platform} incident "${ctx.incident.title}"`,
-        {
-          operation: op,
-          operator: ctx.event.operator,
-          incident_id: ctx.incident.id,
-        },
-      ),
+      finding(this, ctx, op, {
+        operation: op,
+        operator: ctx.event.operator,
+        incident_id: ctx.incident.id,
+        platform: ctx.incident.platform,
+        incident_title: ctx.incident.title,
+      }),
     ];
   },
 };

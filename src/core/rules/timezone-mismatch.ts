@@ -21,19 +21,13 @@ export const timezoneMismatch: Rule = {
       const geo = utcOffsetMinutes(net.timezone, at);
       if (device !== geo) {
         out.push(
-          finding(
-            this,
-            ctx,
-            `geo:${tz}|${net.timezone}`,
-            `device timezone ${tz} does not match ${net.ip} in ${net.timezone}`,
-            {
-              timezone: tz,
-              ip: net.ip,
-              ip_timezone: net.timezone,
-              device_offset_minutes: device,
-              ip_offset_minutes: geo,
-            },
-          ),
+          finding(this, ctx, `geo:${tz}|${net.timezone}`, {
+            timezone: tz,
+            ip: net.ip,
+            ip_timezone: net.timezone,
+            device_offset_minutes: device,
+            ip_offset_minutes: geo,
+          }),
         );
       }
     }
@@ -44,7 +38,6 @@ export const timezoneMismatch: Rule = {
           this,
           ctx,
           `baseline:${tz}`,
-          `timezone ${tz} is new for this account`,
           { timezone: tz, known_timezones: [...ctx.baseline.entries("timezone").keys()] },
           { about: [["timezone", tz]] },
         ),

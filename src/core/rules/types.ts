@@ -1,4 +1,5 @@
 import type { Baseline } from "../baseline.ts";
+import { describeFinding } from "../finding-text.ts";
 import type { AccountHistory } from "../history.ts";
 import type {
   AccountState,
@@ -78,39 +79,46 @@ export interface Rule {
   evaluate(ctx: RuleContext): Finding[];
 }
 
+/**
+ * A finding of `rule` on the context's event. Its message is not written here: the sentence comes from the
+ * evidence (src/core/finding-text.ts), so the evidence must hold what the rule's sentence names.
+ */
 export function finding(
   rule: Pick<Rule, "id" | "severity">,
   ctx: RuleContext,
   key: string,
-  message: string,
   evidence: Record<string, unknown>,
-  options: { severity?: Severity; about?: Array<[BaselineKind, string]> } = {},
+  options: { severity?: Severity; about?: Array<[BaselineKind, string]>; accountIds?: string[] } = {},
 ): Finding {
+  const full = {
+    event_id: ctx.event.id,
+    occurred_at: new Date(ctx.event.occurredAt).toISOString(),
+    ...evidence,
+  };
   return {
     rule: rule.id,
     severity: options.severity ?? rule.severity,
-    message,
+    ...describeFinding(rule.id, full),
     key,
-    accountIds: [ctx.account.id],
-    evidence: {
-      event_id: ctx.event.id,
-      occurred_at: new Date(ctx.event.occurredAt).toISOString(),
-      ...evidence,
-    },
+    accountIds: options.accountIds ?? [ctx.account.id],
+    evidence: full,
     ...(options.about ? { about: options.about } : {}),
   };
 }
 
-/** "203.0.113.7 (AS64500 Example Net, US-CA)" — how a network shows in messages. */
-export function describeNet(ctx: RuleContext): string {
+/** Where the event's IP is, as evidence: what a sentence needs to name the network and place. */
+export function netEvidence(ctx: RuleContext) {
   const net = ctx.event.net;
-  if (!net) return "unknown network";
-  const parts = [
-    net.asn !== null ? `AS${net.asn}${net.asnOrg ? ` ${net.asnOrg}` : ""}` : null,
-    net.region ?? net.country,
-  ];
-  const extra = parts.filter(Boolean).join(", ");
-  return extra ? `${net.ip} (${extra})` : net.ip;
+  return net
+    ? {
+        ip: net.ip,
+        asn: net.asn,
+        asn_org: net.asnOrg,
+        country: net.country,
+        region: net.region,
+        city: net.city,
+      }
+    : {};
 }
 
 export function publicNet(ctx: RuleContext) {

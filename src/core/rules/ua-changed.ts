@@ -17,7 +17,6 @@ export const uaChanged: Rule = {
           this,
           ctx,
           `${kind}:${family}`,
-          `${kind === "os" ? "OS" : "browser"} changed to ${family}`,
           {
             [kind]: family,
             [`known_${kind}s`]: [...ctx.baseline.entries(kind).keys()],

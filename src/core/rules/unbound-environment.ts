@@ -7,15 +7,9 @@ export const unboundEnvironment: Rule = {
   evaluate(ctx) {
     if (ctx.bound !== false || !ctx.environmentId) return [];
     return [
-      finding(
-        this,
-        ctx,
-        ctx.environmentId,
-        `reported from environment ${ctx.environmentId}, which is not bound to this account`,
-        {
-          environment_id: ctx.environmentId,
-        },
-      ),
+      finding(this, ctx, ctx.environmentId, {
+        environment_id: ctx.environmentId,
+      }),
     ];
   },
 };

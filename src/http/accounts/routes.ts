@@ -324,7 +324,10 @@ function storedEventJson(e: StoredEventRow, net: IpDetails): z.infer<typeof Stor
       profile: e.profile,
     },
     risk: e.risk,
-    findings: e.findings as Array<{ rule: string; severity: string; message: string }>,
+    // Stored findings also keep their sentence (`text`) for rendering; the API shows rule, severity, message.
+    findings: (e.findings as Array<{ rule: string; severity: string; message: string }>).map(
+      ({ rule, severity, message }) => ({ rule, severity, message }),
+    ),
   };
 }
 

@@ -9,6 +9,7 @@ import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../opena
 import { decodeCursor, page } from "../pagination.ts";
 import { access } from "../roles.ts";
 import { Timestamp } from "../schemas.ts";
+import { alertSummaries, readerLang } from "./words.ts";
 
 const tags = ["alerts"];
 const STATUSES = ["open", "acknowledged", "resolved", "dismissed"] as const;
@@ -34,7 +35,8 @@ export const AlertSchema = z
   })
   .openapi("Alert");
 
-export function alertJson(a: AlertRow): z.infer<typeof AlertSchema> {
+/** An alert as the API shows it; `summary` in the reader's language when the route worded it. */
+export function alertJson(a: AlertRow, summary = a.summary): z.infer<typeof AlertSchema> {
   return {
     id: a.id,
     rule: a.rule,
@@ -43,7 +45,7 @@ export function alertJson(a: AlertRow): z.infer<typeof AlertSchema> {
     account_ids: a.accountIds,
     incident_id: a.incidentId,
     key: a.key,
-    summary: a.summary,
+    summary,
     evidence: a.evidence,
     count: a.count,
     first_seen_at: a.firstSeenAt.toISOString(),
@@ -140,12 +142,18 @@ export function alertsRouter(deps: AppDeps) {
         ),
         q.limit,
       );
-      return c.json({ alerts: found.items.map(alertJson), next_cursor: found.next_cursor }, 200);
+      const summaries = await alertSummaries(db, auth.workspaceId, readerLang(c), found.items);
+      return c.json(
+        { alerts: found.items.map((a, i) => alertJson(a, summaries[i])), next_cursor: found.next_cursor },
+        200,
+      );
     })
     .openapi(get, async (c) => {
-      const row = await getAlert(db, c.get("auth").workspaceId, c.req.valid("param").id);
+      const workspaceId = c.get("auth").workspaceId;
+      const row = await getAlert(db, workspaceId, c.req.valid("param").id);
       if (!row) throw notFound("alert");
-      return c.json(alertJson(row), 200);
+      const [summary] = await alertSummaries(db, workspaceId, readerLang(c), [row]);
+      return c.json(alertJson(row, summary), 200);
     });
 
   const summaries = {
@@ -171,7 +179,8 @@ export function alertsRouter(deps: AppDeps) {
           strict: true,
         },
       });
-      return c.json(alertJson(row!), 200);
+      const [summary] = await alertSummaries(db, auth.workspaceId, readerLang(c), [row!]);
+      return c.json(alertJson(row!, summary), 200);
     });
   }
   return router;

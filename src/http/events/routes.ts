@@ -3,6 +3,7 @@ import { eventProblems } from "../../core/event.ts";
 import { ApiError } from "../../errors.ts";
 import { ingestEvents } from "../../services/ingest-events.ts";
 import { IngestOverloaded } from "../../services/ingest-pipeline.ts";
+import { readerLang, wordFindings } from "../alerts/words.ts";
 import { type AppDeps, callerOf } from "../context.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter, zodDetails } from "../openapi.ts";
 import { access } from "../roles.ts";
@@ -73,10 +74,28 @@ export function eventsRouter(deps: AppDeps) {
           err.retryAfterSeconds,
         );
       }
-      return c.json(
-        { accepted: result.accepted, duplicates: result.duplicates, results: result.results },
-        202,
+      // The reporting agent named each event's account: only other accounts (a sharing peer) need a lookup.
+      const known = new Map(
+        result.results.flatMap((r, i) => {
+          const account = inputs[i]?.account;
+          return r.account_id && account ? [[r.account_id, account] as const] : [];
+        }),
       );
+      const worded = await wordFindings(
+        deps.database.db,
+        auth.workspaceId,
+        readerLang(c),
+        result.results.flatMap((r) => r.findings),
+        known,
+      );
+      let next = 0;
+      const results = result.results.map((r) => ({
+        id: r.id,
+        account_id: r.account_id,
+        risk: r.risk,
+        findings: r.findings.map(() => worded[next++]!),
+      }));
+      return c.json({ accepted: result.accepted, duplicates: result.duplicates, results }, 202);
     },
     (result) => {
       // @hono/zod-validator hands the hook the raw body as `data` on failure too; its types omit it.

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { runPreflight } from "../../services/run-preflight.ts";
+import { PREFLIGHT_ACCOUNT, runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
+import { readerLang, wordFindings } from "../alerts/words.ts";
 import { type AppDeps, callerOf } from "../context.ts";
 import { incidentJson } from "../incidents/schemas.ts";
 import { errorResponses, jsonBody, jsonResponse, newRouter } from "../openapi.ts";
@@ -48,10 +49,17 @@ export function preflightRouter(deps: AppDeps) {
     const incident = answer.incident
       ? await getIncident(deps.database.db, auth.workspaceId, answer.incident.id)
       : null;
+    const reasons = await wordFindings(
+      deps.database.db,
+      auth.workspaceId,
+      readerLang(c),
+      answer.reasons,
+      new Map([[answer.accountId ?? PREFLIGHT_ACCOUNT, body.account]]),
+    );
     return c.json(
       {
         decision: answer.decision,
-        reasons: answer.reasons,
+        reasons,
         incident: incident ? incidentJson(incident) : null,
       },
       200,
