@@ -334,8 +334,18 @@ export function QueuePage(
                   <a href={`/console/cases/${c.id}`}>
                     {c.accountIds.length > 0
                       ? c.accountIds.map((id) => accountText(props.names, id)).join(" · ")
-                      : c.alerts[0]!.summary}
+                      : ruleText(t, c.alerts[0]!.rule)}
                   </a>
+                  {/* The worst finding in words: why the case is there, without opening it. */}
+                  <div class="muted why">
+                    {renderFinding(
+                      props.lang,
+                      props.names,
+                      c.alerts[0]!.rule,
+                      c.alerts[0]!.evidence,
+                      c.alerts[0]!.summary,
+                    )}
+                  </div>
                 </td>
                 <td>
                   <span class="muted">{t("queue.findings", { count: c.alerts.length })}</span>
