@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, notFound } from "../../errors.ts";
+import { ApiError, notFound, say } from "../../errors.ts";
 import { findAccountsByIds, isUniqueViolation } from "../../store/accounts.ts";
 import { writeAudit } from "../../store/audit.ts";
 import type { Db } from "../../store/db.ts";
@@ -172,7 +172,8 @@ export function environmentsRouter(deps: AppDeps) {
         });
         return c.json(out, 201);
       } catch (err) {
-        if (isUniqueViolation(err)) throw new ApiError("conflict", `environment ${body.name} already exists`);
+        if (isUniqueViolation(err))
+          throw new ApiError("conflict", say("api.environment_exists", { name: body.name }));
         throw err;
       }
     })

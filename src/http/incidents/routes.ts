@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_FUTURE_MS } from "../../core/event.ts";
 import { reviewMarkdown } from "../../core/review.ts";
-import { ApiError, notFound } from "../../errors.ts";
+import { ApiError, notFound, say } from "../../errors.ts";
 import { buildReview } from "../../services/build-review.ts";
 import { writeAudit } from "../../store/audit.ts";
 import {
@@ -125,7 +125,7 @@ export function incidentsRouter(deps: AppDeps) {
       const now = deps.clock.now();
       const startedAt = body.started_at ? new Date(body.started_at) : now;
       if (startedAt.getTime() > now.getTime() + MAX_FUTURE_MS) {
-        throw new ApiError("bad_request", "started_at is in the future", [
+        throw new ApiError("bad_request", say("api.started_in_future"), [
           { path: "started_at", message: "is more than 5 minutes in the future" },
         ]);
       }
@@ -196,7 +196,7 @@ export function incidentsRouter(deps: AppDeps) {
         const current = await getIncident(tx, auth.workspaceId, id);
         if (!current) throw notFound("incident");
         const closed = await closeIncident(tx, auth.workspaceId, id, now, now);
-        if (!closed) throw new ApiError("conflict", `incident ${id} is already closed`);
+        if (!closed) throw new ApiError("conflict", say("api.incident_closed", { id }));
         await writeAudit(tx, auth.workspaceId, actor(auth), now, [
           { action: "incident.closed", targetType: "incident", targetId: id },
         ]);
