@@ -17,7 +17,11 @@ export const ErrorSchema = z
         "unavailable",
         "internal",
       ]),
-      message: z.string(),
+      message: z.string().openapi({
+        description:
+          "For people, in the language of Accept-Language: Simplified Chinese for any `zh`, else English. " +
+          "Programs read `code` and `details[].path`, which are the same in every language.",
+      }),
       request_id: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),

@@ -47,6 +47,9 @@ export const en = {
   "api.database_unavailable":
     "the database is unavailable; retry after Retry-After seconds (events already stored are answered as duplicates)",
   "api.internal": "internal error; the request id identifies it in the server log",
+  "api.request_timeout": "the request did not arrive in time; send it again",
+  "api.headers_too_large": "the request's headers are too large",
+  "api.malformed_http": "the request is not valid HTTP",
 
   "api.detail.invalid": "is not valid",
   "api.detail.required": "is required",
@@ -141,6 +144,9 @@ export const zh: Record<keyof typeof en, string> = {
   "api.database_unavailable":
     "数据库暂时不可用；请在 Retry-After 指定的秒数后重试（已保存的事件会按重复事件应答）",
   "api.internal": "服务器内部错误；可凭请求 ID 在服务器日志中查到详情",
+  "api.request_timeout": "请求未能在限定时间内完整送达；请重新发送",
+  "api.headers_too_large": "请求头过大",
+  "api.malformed_http": "请求不是有效的 HTTP 报文",
 
   "api.detail.invalid": "取值无效",
   "api.detail.required": "为必填项",
