@@ -42,6 +42,11 @@ export const en = {
   "api.environment_exists": "environment {name} already exists",
   "api.incident_closed": "incident {id} is already closed",
   "api.started_in_future": "started_at is in the future",
+  "api.accounts_missing": "account not found: {ids}",
+  "api.last_admin": "this is the workspace's last admin token: issue another admin token first",
+  "api.trust_needs_admin": "trusting a {rule} alert changes configuration: it needs an admin token",
+  "api.alert_transition": "cannot {action} an alert that is {status}",
+  "api.overloaded": "ingest queue is full; retry in {seconds} s; nothing of this request was stored",
   "api.timeout":
     "no answer within {ms} ms; retry after Retry-After seconds (events already stored are answered as duplicates)",
   "api.database_unavailable":
@@ -140,6 +145,11 @@ export const zh: Record<keyof typeof en, string> = {
   "api.environment_exists": "环境 {name} 已存在",
   "api.incident_closed": "平台故障 {id} 已经关闭",
   "api.started_in_future": "started_at 晚于当前时间",
+  "api.accounts_missing": "找不到账号：{ids}",
+  "api.last_admin": "这是该工作区最后一个管理员令牌：请先签发另一个管理员令牌",
+  "api.trust_needs_admin": "信任 {rule} 告警会修改配置：需要管理员令牌",
+  "api.alert_transition": "告警当前状态为 {status}，无法执行 {action}",
+  "api.overloaded": "写入队列已满，请在 {seconds} 秒后重试；本次请求的内容均未保存",
   "api.timeout": "{ms} 毫秒内未能应答；请在 Retry-After 指定的秒数后重试（已保存的事件会按重复事件应答）",
   "api.database_unavailable":
     "数据库暂时不可用；请在 Retry-After 指定的秒数后重试（已保存的事件会按重复事件应答）",

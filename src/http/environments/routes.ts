@@ -56,7 +56,7 @@ async function requireAccounts(db: Db, workspaceId: string, ids: string[]): Prom
   if (missing.length > 0) {
     throw new ApiError(
       "not_found",
-      `account not found: ${missing.slice(0, 5).join(", ")}`,
+      say("api.accounts_missing", { ids: missing.slice(0, 5).join(", ") }),
       missing.slice(0, 20).map((id) => ({ path: "account_ids", message: `account ${id} not found` })),
     );
   }

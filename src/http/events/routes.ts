@@ -69,7 +69,7 @@ export function eventsRouter(deps: AppDeps) {
         if (!(err instanceof IngestOverloaded)) throw err;
         throw new ApiError(
           "unavailable",
-          `${err.message}; nothing of this request was stored`,
+          say("api.overloaded", { seconds: err.retryAfterSeconds }),
           undefined,
           err.retryAfterSeconds,
         );
