@@ -14,11 +14,15 @@ interface Run {
 }
 
 function run(name: string, args: string[], locale: string): Promise<Run> {
+  return spawnIn(process.execPath, [bin(name), ...args], locale);
+}
+
+function spawnIn(file: string, args: string[], locale: string): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, LANG: locale };
   delete env.LC_ALL;
   delete env.LC_MESSAGES;
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin(name), ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -78,5 +82,20 @@ describe("the command lines' language", () => {
   it("lets --lang choose over the locale", async () => {
     const english = await run("tether-agent.js", ["--help", "--lang", "en"], "zh_CN.UTF-8");
     expect(english.stdout.startsWith("usage: tether-agent")).toBe(true);
+  });
+
+  it.each([
+    ["python3", [fileURLToPath(new URL("../../agents/python/tether_agent.py", import.meta.url)), "--help"]],
+    ["sh", [fileURLToPath(new URL("../../agents/tether-agent.sh", import.meta.url)), "--help"]],
+  ])("prints the help of the %s agent in Chinese for zh_CN and in English for C", async (file, args) => {
+    const chinese = await spawnIn(file, args, "zh_CN.UTF-8");
+    expect(chinese.code).toBe(0);
+    expect(chinese.stdout).toMatch(/^用法：/m);
+    expect(chinese.stdout).not.toMatch(/usage|Usage/);
+
+    const english = await spawnIn(file, args, "C");
+    expect(english.code).toBe(0);
+    expect(english.stdout).toMatch(/usage/i);
+    expect(english.stdout).not.toMatch(CJK);
   });
 });
