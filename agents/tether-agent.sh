@@ -497,6 +497,34 @@ cmd_device_id() {
   device_id_for "$s"
 }
 
+# The help at the top of this file, in Chinese.
+help_zh() {
+  cat <<'EOF'
+tether-agent.sh —— 面向精简系统的 tether 代理程序：POSIX sh + curl（另需 sha256sum 或 openssl）。
+
+用法：
+  tether-agent.sh report --account PLATFORM:REF [--type login|operation|heartbeat] [--op SLUG]
+                         [--status ok|error] [--code CODE]
+  tether-agent.sh check  --account PLATFORM:REF --op SLUG [--offline-policy fail-open|fail-closed]
+  tether-agent.sh flush          发送本地队列中的事件
+  tether-agent.sh status         显示本地队列长度和服务器连通情况
+  tether-agent.sh device-id [--salt S]   本机的设备 ID（加盐哈希；原始值不会离开本机）
+
+check 的退出码：0 允许，10 警告，20 拒绝（用法错误为 2）。无法连接服务器时，check 拒绝敏感操作
+（fail-closed），其他操作放行并给出警告、退出码 10（fail-open），并说明采用了哪种策略；
+可用 TETHER_OFFLINE_POLICY 或 --offline-policy 覆盖。
+report 先把事件写入本地队列（每个事件一个文件，写完后再改名），然后发送队列；只有服务器应答 202 后
+事件才会离开队列，因此服务器不可用时记录的事件会在之后的调用或 `flush` 中发送
+（cron：`*/5 * * * * tether-agent.sh flush`）。
+
+配置（取自环境变量，否则取自文件 $TETHER_AGENT_CONFIG，默认 ~/.config/tether/agent.env，
+每行 KEY=value）：TETHER_SERVER、TETHER_TOKEN、TETHER_PROFILE、TETHER_OFFLINE_POLICY、
+TETHER_AGENT_SPOOL_DIR（默认 ~/.local/state/tether-agent/sh）、TETHER_AGENT_MAX_WAIT（遇到 Retry-After
+时最长等待的秒数，默认 30）。容器和测试用：TETHER_AGENT_MACHINE_ID_FILE、TETHER_AGENT_HOSTNAME、
+TETHER_AGENT_SYS_NET。详见 agents/shell.md。
+EOF
+}
+
 [ $# -gt 0 ] || die "usage: tether-agent.sh report|check|flush|status|device-id … (see the top of this file)"
 cmd=$1
 shift
@@ -506,6 +534,6 @@ case $cmd in
   flush) cmd_flush ;;
   status) cmd_status ;;
   device-id) cmd_device_id "$@" ;;
-  -h | --help | help) sed -n '2,24p' "$0" ;;
+  -h | --help | help) if lang_zh; then help_zh; else sed -n '2,24p' "$0"; fi ;;
   *) die "unknown command $cmd (report, check, flush, status, device-id)" ;;
 esac

@@ -10,6 +10,7 @@ import {
   envelope,
   errorCode,
   isDatabaseUnavailable,
+  say,
 } from "./errors.ts";
 import { overridesRouter } from "./http/accounts/overrides.ts";
 import { accountsRouter } from "./http/accounts/routes.ts";
@@ -31,6 +32,7 @@ import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
 import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
 import { tokensRouter } from "./http/tokens/routes.ts";
+import { pickLang } from "./i18n/index.ts";
 import type { IngestOptions } from "./services/context.ts";
 import { createIngest, type Ingest, populationShard } from "./services/ingest-events.ts";
 import type { PipelineLimits } from "./services/ingest-pipeline.ts";
@@ -100,13 +102,15 @@ export function createApp(
   // connection: past the deadline the caller hears 503 and retries; ingest is idempotent by event id.
   app.use(
     "/v1/*",
-    timeout(
-      deps.env.TETHER_RESPONSE_TIMEOUT_MS,
-      () =>
-        new HTTPException(503, {
-          message: `no answer within ${deps.env.TETHER_RESPONSE_TIMEOUT_MS} ms; retry after Retry-After seconds (events already stored are answered as duplicates)`,
-        }),
-    ),
+    timeout(deps.env.TETHER_RESPONSE_TIMEOUT_MS, () => {
+      const late = new ApiError(
+        "unavailable",
+        say("api.timeout", { ms: deps.env.TETHER_RESPONSE_TIMEOUT_MS }),
+        undefined,
+        DATABASE_RETRY_AFTER_SECONDS,
+      );
+      return new HTTPException(503, { message: late.message, cause: late });
+    }),
   );
 
   // Under the deadline too: authentication reads tokens from the database.
@@ -144,7 +148,7 @@ export function createApp(
   app.route("/", consoleRouter(deps) as unknown as ReturnType<typeof newRouter>);
 
   app.notFound((c) => {
-    throw new ApiError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+    throw new ApiError("not_found", say("api.no_route", { method: c.req.method, path: c.req.path }));
   });
 
   app.onError((err, c) => {
@@ -152,10 +156,11 @@ export function createApp(
     let apiError: ApiError;
     if (err instanceof ApiError) {
       apiError = err;
+    } else if (err instanceof HTTPException && err.cause instanceof ApiError) {
+      apiError = err.cause;
     } else if (err instanceof HTTPException) {
       const code = STATUS_CODES[err.status] ?? (err.status >= 500 ? "internal" : "bad_request");
-      const message =
-        err.status === 415 ? "Content-Type must be application/json" : err.message || "bad request";
+      const message = err.status === 415 ? say("api.content_type_json") : err.message || "bad request";
       const retryAfter = code === "unavailable" ? DATABASE_RETRY_AFTER_SECONDS : undefined;
       apiError = new ApiError(code, message, undefined, retryAfter);
     } else if (isDatabaseUnavailable(err)) {
@@ -170,10 +175,12 @@ export function createApp(
         { err: { name: e.name, message: e.message, code: e.code, stack: e.stack }, requestId },
         "unhandled error",
       );
-      apiError = new ApiError("internal", "internal error; the request id identifies it in the server log");
+      apiError = new ApiError("internal", say("api.internal"));
     }
     if (apiError.retryAfterSeconds !== undefined) c.header("retry-after", String(apiError.retryAfterSeconds));
-    return c.json(envelope(apiError, requestId), apiError.status);
+    c.header("vary", "Accept-Language", { append: true });
+    const lang = pickLang(undefined, c.req.header("accept-language"));
+    return c.json(envelope(apiError, requestId, lang), apiError.status);
   });
 
   return app;

@@ -5,6 +5,8 @@ import { systemClock } from "./clock.ts";
 import { runPrimary, workerCount } from "./cluster.ts";
 import { ConfigError, parseEnv } from "./env.ts";
 import { errorCode, isDatabaseUnavailable } from "./errors.ts";
+import { localeLang } from "./i18n/cli.ts";
+import { type MessageKey, translator } from "./i18n/index.ts";
 import { createLogger, guardDriverFaults, startServer } from "./main.ts";
 import { isUniqueViolation } from "./store/accounts.ts";
 import { writeAudit } from "./store/audit.ts";
@@ -12,15 +14,8 @@ import { DataDirLocked } from "./store/data-dir-lock.ts";
 import { DatabaseWaitError, openDatabase } from "./store/db.ts";
 import { createWorkspace, findWorkspaceBySlug, issueToken, loadPepper } from "./store/tenancy.ts";
 
-const USAGE = `usage: tether <command>
-
-  serve                                   run the API (PORT, HOST, DATABASE_URL or TETHER_DATA_DIR)
-  migrate                                 apply database migrations and exit
-  token create --role R [--name N] [--workspace SLUG]
-                                          issue a user token (viewer | reviewer | admin); prints the secret once
-  workspace create SLUG [--name N]        create a workspace and print its first admin token once
-  demo                                    start a server on a fresh embedded database and feed it a simulated matrix
-`;
+/** Said in the language of LC_ALL / LC_MESSAGES / LANG, like the agent. */
+const t = translator(localeLang());
 
 export async function main(argv: string[]): Promise<number> {
   const [command, sub] = argv;
@@ -30,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
         return await serveCommand();
       case "migrate":
         return await withDatabase(async () => {
-          process.stdout.write("migrations applied\n");
+          process.stdout.write(`${t("cli.migrated")}\n`);
         });
       case "token":
         if (sub !== "create") break;
@@ -45,13 +40,17 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case "help":
       case "--help":
-        process.stdout.write(USAGE);
+        process.stdout.write(t("cli.usage"));
         return command === undefined ? 2 : 0;
     }
-    process.stderr.write(`unknown command: ${argv.join(" ")}\n\n${USAGE}`);
+    process.stderr.write(`${t("cli.unknown_command", { command: argv.join(" ") })}\n\n${t("cli.usage")}`);
     return 2;
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`tether: ${t(err.key, err.params)}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
       process.stderr.write(`tether: ${err.message}\n`);
       return 2;
     }
@@ -64,18 +63,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  constructor(
+    readonly key: Extract<MessageKey, `cli.${string}`>,
+    readonly params: Record<string, string> = {},
+  ) {
+    super(translator("en")(key, params));
+  }
+}
 
 /** One line for a database that is away or owned by another process, instead of a stack trace. */
 function databaseTrouble(err: unknown, command: string | undefined): string | null {
   if (err instanceof DataDirLocked) {
-    return command === "serve"
-      ? `${err.message}; stop it first, or give this server its own TETHER_DATA_DIR`
-      : `${err.message}, and a second process on it would lose this change; stop the server first (tokens can also be issued by the running server: POST /v1/tokens with an admin token)`;
+    return t(command === "serve" ? "cli.dir_locked_serve" : "cli.dir_locked", { dir: err.dir, pid: err.pid });
   }
   if (err instanceof DatabaseWaitError) return err.message;
-  if (isDatabaseUnavailable(err))
-    return `cannot reach the database (${errorCode(err)}); start PostgreSQL or check DATABASE_URL`;
+  if (isDatabaseUnavailable(err)) return t("cli.database_unreachable", { code: String(errorCode(err)) });
   return null;
 }
 
@@ -124,11 +127,11 @@ async function tokenCreate(args: string[]): Promise<number> {
   });
   const role = values.role;
   if (role !== "viewer" && role !== "reviewer" && role !== "admin") {
-    throw new UsageError("token create needs --role viewer|reviewer|admin");
+    throw new UsageError("cli.token_role");
   }
   return withDatabase(async ({ db }, env) => {
     const ws = await findWorkspaceBySlug(db, values.workspace!);
-    if (!ws) throw new UsageError(`no workspace "${values.workspace}"`);
+    if (!ws) throw new UsageError("cli.no_workspace", { slug: values.workspace! });
     const pepper = await loadPepper(db, env.TETHER_TOKEN_PEPPER);
     const now = systemClock.now();
     const secret = await db.transaction(async (tx) => {
@@ -159,8 +162,7 @@ async function workspaceCreate(args: string[]): Promise<number> {
     options: { name: { type: "string" } },
   });
   const slug = positionals[0];
-  if (!slug || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(slug))
-    throw new UsageError("workspace create needs a SLUG like acme-agency");
+  if (!slug || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(slug)) throw new UsageError("cli.workspace_slug");
   return withDatabase(async ({ db }, env) => {
     const now = systemClock.now();
     const pepper = await loadPepper(db, env.TETHER_TOKEN_PEPPER);
@@ -186,7 +188,7 @@ async function workspaceCreate(args: string[]): Promise<number> {
       });
       process.stdout.write(`${secret}\n`);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new UsageError(`workspace "${slug}" already exists`);
+      if (isUniqueViolation(err)) throw new UsageError("cli.workspace_exists", { slug });
       throw err;
     }
   });

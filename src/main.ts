@@ -7,6 +7,7 @@ import { systemClock } from "./clock.ts";
 import { createEnricher } from "./core/enrich/index.ts";
 import type { Env } from "./env.ts";
 import { errorCode, isDatabaseUnavailable } from "./errors.ts";
+import { answerClientError } from "./http/client-error.ts";
 import { createMetrics } from "./metrics.ts";
 import { startStorageMaintenance } from "./services/maintain-storage.ts";
 import { type Database, openDatabase, waitForDatabase } from "./store/db.ts";
@@ -131,6 +132,7 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
     );
   });
   (server as Server).on("request", drainAfterAnswer);
+  (server as Server).on("clientError", answerClientError);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.PORT;
   logger.info({ host: env.HOST, port, database: database.kind, pid: process.pid }, "tether listening");

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 // The pure core's model has no runtime imports: the agent shares the one list of sensitive operations (frozen
 // during an incident, so fail-closed when unchecked) instead of copying it.
 import { SENSITIVE_OPERATIONS } from "../../src/core/model.ts";
+import { type MessageKey, translator } from "../../src/i18n/index.ts";
 import { type EventBody, type PreflightResponse, TetherClient, Unreachable, type Whoami } from "./client.ts";
 import {
   type AgentConfig,
@@ -39,24 +40,31 @@ export const VERSION = (
 
 export const EXIT = { allow: 0, warn: 10, deny: 20, error: 1, usage: 2, spoolFull: 3 } as const;
 
-const USAGE = `usage: tether-agent <command> [options]
+/** A usage error in the catalogue's words, said in the agent's language when it is reported. */
+class UsageError extends Error {
+  constructor(
+    readonly key: AgentKey,
+    readonly params: Record<string, string | number> = {},
+  ) {
+    super(translator("en")(key, params));
+  }
+}
+type AgentKey = Extract<MessageKey, `agent.${string}`>;
 
-  init --server URL --token T [--profile NAME] [--proxy URL] [--profile-file P.json] [--on-unreachable POLICY]
-  whoami
-  report --account platform:ref [--type login|operation|heartbeat] [--op SLUG] [--status ok|error] [--code CODE]
-  check --account platform:ref --op SLUG
-  exec --account platform:ref --op SLUG [--force] -- COMMAND [ARG…]
-  heartbeat [--every 60s] [--account platform:ref]
-  flush [--max-time 60s]
-  status [--json]
+const words = (lang: Lang) => translator(lang === "zh" ? "zh-CN" : "en");
 
-common: --config-dir DIR (or TETHER_AGENT_CONFIG_DIR), --lang zh|en, --proxy URL, --profile-file P.json
-exit codes: 0 allow · 10 warn · 20 deny · 1 error · 2 usage · 3 event refused (spool full)
-policies for an unreachable server (--on-unreachable): auto (fail-closed for sensitive operations, fail-open
-for others), fail-open, fail-closed
-`;
+/** Node's own parse errors, said again by what they name: their English would not read in Chinese. */
+function parseArgsUsage(err: Error & { code?: string }): UsageError | null {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? "";
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION")
+    return new UsageError("agent.unknown_option", { option: quoted });
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+    return new UsageError("agent.option_value", { option: quoted.split(" ")[0] ?? quoted });
+  if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL")
+    return new UsageError("agent.unexpected_argument", { argument: quoted });
+  return null;
+}
 
-class UsageError extends Error {}
 class AgentError extends Error {}
 
 const COMMON = {
@@ -74,31 +82,31 @@ const SLUG = /^[a-z0-9_]{1,64}$/;
 const PLATFORM = /^[a-z0-9_]{1,32}$/;
 
 function parseAccount(value: string | undefined): { platform: string; ref: string } {
-  if (!value) throw new UsageError("--account platform:ref is required");
+  if (!value) throw new UsageError("agent.account_required");
   const at = value.indexOf(":");
   const platform = value.slice(0, at);
   const ref = value.slice(at + 1);
   if (at < 1 || !PLATFORM.test(platform) || ref.length < 1 || ref.length > 128 || /\p{C}/u.test(ref))
-    throw new UsageError(`--account must be platform:ref (platform a slug [a-z0-9_]{1,32}), got ${value}`);
+    throw new UsageError("agent.account_format", { value });
   return { platform, ref };
 }
 
 function parseOp(value: string | undefined, required: boolean): string | undefined {
   if (value === undefined) {
-    if (required) throw new UsageError("--op SLUG is required");
+    if (required) throw new UsageError("agent.op_required");
     return undefined;
   }
-  if (!SLUG.test(value)) throw new UsageError(`--op must be a lowercase slug [a-z0-9_], got ${value}`);
+  if (!SLUG.test(value)) throw new UsageError("agent.op_format", { value });
   return value;
 }
 
 /** 60, 60s, 5m, 1h, 500ms → milliseconds */
 export function parseDuration(value: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${what} must be a duration like 60s, 5m or 1h, got ${value}`);
+  if (!m) throw new UsageError("agent.duration_format", { option: what, value });
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
   const ms = Number(m[1]) * unit;
-  if (ms <= 0) throw new UsageError(`${what} must be positive`);
+  if (ms <= 0) throw new UsageError("agent.duration_positive", { option: what });
   return ms;
 }
 
@@ -219,10 +227,10 @@ async function init(argv: string[], lang: Lang): Promise<number> {
     args: argv,
     options: { ...COMMON, server: { type: "string" }, token: { type: "string" } },
   });
-  if (!values.server || !values.token) throw new UsageError("init needs --server URL and --token T");
+  if (!values.server || !values.token) throw new UsageError("agent.init_needs");
   const policy = values["on-unreachable"];
   if (policy !== undefined && !UNREACHABLE_POLICIES.includes(policy as UnreachablePolicy))
-    throw new UsageError(`--on-unreachable must be one of ${UNREACHABLE_POLICIES.join(", ")}`);
+    throw new UsageError("agent.policy", { policies: UNREACHABLE_POLICIES.join(", ") });
   const profileFile = values["profile-file"] ? readProfileFile(values["profile-file"]) : undefined;
   const proxy = values.proxy ?? profileFile?.proxy;
   const client = new TetherClient({
@@ -315,15 +323,15 @@ async function report(argv: string[], lang: Lang): Promise<number> {
   });
   const type = values.type;
   if (type !== "login" && type !== "operation" && type !== "heartbeat")
-    throw new UsageError(`--type must be login, operation or heartbeat, got ${type}`);
+    throw new UsageError("agent.type", { value: String(type) });
   const account = type === "heartbeat" && !values.account ? undefined : parseAccount(values.account);
   const op = parseOp(values.op, type === "operation");
   if (values.status !== undefined && values.status !== "ok" && values.status !== "error")
-    throw new UsageError(`--status must be ok or error, got ${values.status}`);
+    throw new UsageError("agent.status", { value: String(values.status) });
   if (values.code !== undefined && !SLUG.test(values.code))
-    throw new UsageError(`--code must be a lowercase code like http_5xx, got ${values.code}`);
+    throw new UsageError("agent.code", { value: String(values.code) });
   if (values.id !== undefined && (values.id.length < 1 || values.id.length > 128))
-    throw new UsageError("--id must be 1–128 characters");
+    throw new UsageError("agent.id");
   const ctx = await open(values, lang);
   const event = newEvent({
     type,
@@ -350,7 +358,7 @@ function policyOf(ctx: Context, flag: string | undefined): UnreachablePolicy {
   const policy =
     flag ?? (process.env.TETHER_OFFLINE_POLICY || undefined) ?? ctx.config.on_unreachable ?? "auto";
   if (!UNREACHABLE_POLICIES.includes(policy as UnreachablePolicy))
-    throw new UsageError(`--on-unreachable must be one of ${UNREACHABLE_POLICIES.join(", ")}`);
+    throw new UsageError("agent.policy", { policies: UNREACHABLE_POLICIES.join(", ") });
   return policy as UnreachablePolicy;
 }
 
@@ -416,7 +424,7 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
 
 async function exec(argv: string[], lang: Lang): Promise<number> {
   const dash = argv.indexOf("--");
-  if (dash < 0 || dash === argv.length - 1) throw new UsageError("exec needs -- COMMAND [ARG…]");
+  if (dash < 0 || dash === argv.length - 1) throw new UsageError("agent.exec_needs");
   const { values } = parseArgs({
     args: argv.slice(0, dash),
     options: {
@@ -603,24 +611,27 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`tether-agent ${VERSION}\n`);
     return EXIT.allow;
   }
+  const langFlag = rest.indexOf("--lang");
+  const lang = pickLang(langFlag >= 0 ? rest[langFlag + 1] : undefined);
+  const t = words(lang);
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE);
+    process.stdout.write(t("agent.usage"));
     return command ? EXIT.allow : EXIT.usage;
   }
   const run = COMMANDS[command];
   if (!run) {
-    process.stderr.write(`tether-agent: unknown command ${command}\n${USAGE}`);
+    process.stderr.write(`tether-agent: ${t("agent.unknown_command", { command })}\n${t("agent.usage")}`);
     return EXIT.usage;
   }
-  const langFlag = rest.indexOf("--lang");
-  const lang = pickLang(langFlag >= 0 ? rest[langFlag + 1] : undefined);
   try {
     return await run(rest, lang);
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`tether-agent ${command}: ${(err as Error).message}\n`);
-    if (usage) {
-      process.stderr.write(USAGE);
+    const usage = err instanceof UsageError ? err : parseArgsUsage(err as Error & { code?: string });
+    // English is the error's own message: Node's parse errors keep their fuller wording there.
+    const message = usage && lang === "zh" ? t(usage.key, usage.params) : (err as Error).message;
+    process.stderr.write(`tether-agent ${command}: ${message}\n`);
+    if (usage || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(t("agent.usage"));
       return EXIT.usage;
     }
     return EXIT.error;

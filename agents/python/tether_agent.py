@@ -764,24 +764,64 @@ def flush():
 # --- command line -----------------------------------------------------------------------------------------
 
 
+_HELP = {
+    "en": {
+        "description": "tether agent (Python)",
+        "report": "record one event",
+        "report_account": "platform:ref (required except for heartbeats)",
+        "check": "preflight: exit 0 allow, 10 warn, 20 deny",
+        "flush": "send the spool",
+        "status": "spool depth and server reachability",
+        "device-id": "print this machine's device id (a hash)",
+    },
+    "zh": {
+        "description": "tether 代理程序（Python）",
+        "report": "记录一条事件",
+        "report_account": "platform:ref（心跳事件以外必填）",
+        "check": "预检：退出码 0 允许，10 警告，20 拒绝",
+        "flush": "发送本地队列中的事件",
+        "status": "显示本地队列长度和服务器连通情况",
+        "device-id": "显示本机的设备 ID（哈希值）",
+    },
+}
+
+
 def main(argv=None):
     import argparse
 
-    parser = argparse.ArgumentParser(prog="tether_agent.py", description="tether agent (Python)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("report", help="record one event")
-    rep.add_argument("--account", help="platform:ref (required except for heartbeats)")
+    zh = _language() == "zh"
+    words = _HELP["zh" if zh else "en"]
+
+    class ChineseHelp(argparse.HelpFormatter):
+        def add_usage(self, usage, actions, groups, prefix=None):
+            return super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def new_parser(make, *args, **kw):
+        """A parser and where its options go: argparse says its own headings in English only, so in
+        Chinese the help option and the options' heading are given here."""
+        if not zh:
+            made = make(*args, **kw)
+            return made, made
+        made = make(*args, add_help=False, formatter_class=ChineseHelp, **kw)
+        options = made.add_argument_group("选项")
+        options.add_argument("-h", "--help", action="help", help="显示此帮助信息并退出")
+        return made, options
+
+    parser, _ = new_parser(argparse.ArgumentParser, prog="tether_agent.py", description=words["description"])
+    sub = parser.add_subparsers(dest="command", required=True, **({"title": "命令"} if zh else {}))
+    _, rep = new_parser(sub.add_parser, "report", help=words["report"])
+    rep.add_argument("--account", help=words["report_account"])
     rep.add_argument("--type", choices=("login", "operation", "heartbeat"))
     rep.add_argument("--op")
     rep.add_argument("--status", choices=("ok", "error"), default="ok")
     rep.add_argument("--code")
-    chk = sub.add_parser("check", help="preflight: exit 0 allow, 10 warn, 20 deny")
+    _, chk = new_parser(sub.add_parser, "check", help=words["check"])
     chk.add_argument("--account", required=True, help="platform:ref")
     chk.add_argument("--op", required=True)
     chk.add_argument("--offline-policy", choices=OFFLINE_POLICIES)
-    sub.add_parser("flush", help="send the spool")
-    sub.add_parser("status", help="spool depth and server reachability")
-    dev = sub.add_parser("device-id", help="print this machine's device id (a hash)")
+    new_parser(sub.add_parser, "flush", help=words["flush"])
+    new_parser(sub.add_parser, "status", help=words["status"])
+    _, dev = new_parser(sub.add_parser, "device-id", help=words["device-id"])
     dev.add_argument("--salt")
     args = parser.parse_args(argv)
 

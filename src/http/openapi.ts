@@ -3,7 +3,15 @@ import type { ZodError } from "zod";
 import { PLATFORM_INCIDENT_RULE } from "../core/incidents.ts";
 import type { PLATFORM_FAILURES, SENSITIVE_OPERATIONS, Severity } from "../core/model.ts";
 import { ACCOUNT_RULES } from "../core/rules/index.ts";
-import { ApiError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from "../errors.ts";
+import {
+  ApiError,
+  ERROR_STATUS,
+  type ErrorCode,
+  type ErrorDetail,
+  type Say,
+  say,
+  sayInWords,
+} from "../errors.ts";
 import { CATALOGUES } from "../i18n/index.ts";
 import type { ACCOUNT_FAILURES } from "../store/review.ts";
 import type { HonoEnv, Role } from "./context.ts";
@@ -37,7 +45,11 @@ export const ErrorSchema = z
   .object({
     error: z.object({
       code: ErrorCodeSchema,
-      message: z.string(),
+      message: z.string().openapi({
+        description:
+          "For people, in the language of Accept-Language: Simplified Chinese for any `zh`, else English. " +
+          "Programs read `code` and `details[].path`, which are the same in every language.",
+      }),
       request_id: z.string(),
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
@@ -105,11 +117,45 @@ export function zodDetails(error: ZodError): ErrorDetail[] {
           out.push({ path: [...path, key].map(String).join("."), message: "is not a known field" });
         continue;
       }
-      out.push({ path: path.length > 0 ? path.map(String).join(".") : "body", message: issue.message });
+      out.push({
+        path: path.length > 0 ? path.map(String).join(".") : "body",
+        message: issue.message,
+        say: sayInWords(issue.message) ?? sayIssue(issue),
+      });
     }
   };
   walk(error.issues, []);
   return out.slice(0, 100);
+}
+
+const TYPES = new Set(["string", "number", "int", "boolean", "object", "array"]);
+
+/** A zod issue in the catalogue's words: zod's own English messages have no Chinese. */
+function sayIssue(issue: ZodError["issues"][number]): Say {
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.message.endsWith("received undefined")) return say("api.detail.required");
+      if (!TYPES.has(issue.expected)) return say("api.detail.invalid");
+      return (t) => t("api.detail.wrong_type", { expected: t(`api.type.${issue.expected as "string"}`) });
+    case "too_big": {
+      const max = Number(issue.maximum);
+      if (issue.origin === "string") return say("api.detail.too_long", { max });
+      if (issue.origin === "array") return say("api.detail.too_many", { max });
+      return say("api.detail.too_big", { max });
+    }
+    case "too_small": {
+      const min = Number(issue.minimum);
+      if (issue.origin === "string") return say("api.detail.too_short", { min });
+      if (issue.origin === "array") return say("api.detail.too_few", { min });
+      return say("api.detail.too_small", { min });
+    }
+    case "invalid_value":
+      return say("api.detail.one_of", { values: issue.values.map((v) => JSON.stringify(v)).join(", ") });
+    case "invalid_format":
+      return say(issue.format === "datetime" ? "api.detail.datetime" : "api.detail.format");
+    default:
+      return say("api.detail.invalid");
+  }
 }
 
 const depth = (issues: ZodError["issues"]) => Math.max(0, ...issues.map((i) => i.path.length));
@@ -118,7 +164,7 @@ export function newRouter() {
   return new OpenAPIHono<HonoEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        throw new ApiError("bad_request", "the request does not match the schema", zodDetails(result.error));
+        throw new ApiError("bad_request", say("api.schema_mismatch"), zodDetails(result.error));
       }
     },
   });

@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.ts";
+import { ApiError, say } from "../errors.ts";
 
 /** Cursors are the last id of a page, wrapped so clients treat them as opaque. */
 export function encodeCursor(id: string): string {
@@ -9,7 +9,7 @@ export function decodeCursor(cursor: string | undefined): string | null {
   if (!cursor) return null;
   const id = Buffer.from(cursor, "base64url").toString("utf8");
   if (!/^[a-z]+_[0-9a-z]{26}$/.test(id)) {
-    throw new ApiError("bad_request", "invalid cursor", [
+    throw new ApiError("bad_request", say("api.invalid_cursor"), [
       { path: "cursor", message: "is not a cursor this API issued" },
     ]);
   }

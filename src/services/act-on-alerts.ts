@@ -1,4 +1,4 @@
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError, notFound, say } from "../errors.ts";
 import {
   type AlertRow,
   type AlertStatus,
@@ -58,7 +58,8 @@ export async function actOnAlerts({
     for (const alert of current) {
       const row = await transitionAlert(tx, workspaceId, alert.id, step.from, step.to, body, now);
       if (!row) {
-        if (input.strict) throw new ApiError("conflict", `cannot ${action} an alert that is ${alert.status}`);
+        if (input.strict)
+          throw new ApiError("conflict", say("api.alert_transition", { action, status: alert.status }));
         continue;
       }
       const trusted =

@@ -1,5 +1,5 @@
 import type { Actor } from "../core/model.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError, notFound, say } from "../errors.ts";
 import { writeAudit } from "../store/audit.ts";
 import { closeIncident as closeStored, getIncident, type IncidentRow } from "../store/incidents.ts";
 import type { ServiceContext } from "./context.ts";
@@ -20,7 +20,7 @@ export async function closeIncident({
     const current = await getIncident(tx, workspaceId, incidentId);
     if (!current) throw notFound("incident");
     const closed = await closeStored(tx, workspaceId, incidentId, now, now);
-    if (!closed) throw new ApiError("conflict", `incident ${incidentId} is already closed`);
+    if (!closed) throw new ApiError("conflict", say("api.incident_closed", { id: incidentId }));
     await writeAudit(tx, workspaceId, actor, now, [
       { action: "incident.closed", targetType: "incident", targetId: incidentId },
     ]);

@@ -1,6 +1,6 @@
 import { MAX_FUTURE_MS } from "../core/event.ts";
 import type { Actor } from "../core/model.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, say } from "../errors.ts";
 import { writeAudit } from "../store/audit.ts";
 import { createIncident, type IncidentRow } from "../store/incidents.ts";
 import type { ServiceContext } from "./context.ts";
@@ -30,7 +30,7 @@ export async function declareIncident({
   const { workspaceId, platform, region, title, actor, now } = input;
   const startedAt = input.startedAt ?? now;
   if (startedAt.getTime() > now.getTime() + MAX_FUTURE_MS) {
-    throw new ApiError("bad_request", "started_at is in the future", [
+    throw new ApiError("bad_request", say("api.started_in_future"), [
       { path: "started_at", message: "is more than 5 minutes in the future" },
     ]);
   }

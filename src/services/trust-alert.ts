@@ -1,7 +1,7 @@
 import { alertIdentity } from "../core/alerts.ts";
 import { parseIp } from "../core/enrich/ip.ts";
 import type { Actor, Pin } from "../core/model.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, say } from "../errors.ts";
 import { acceptBaselineValues, getAccount, updateAccount } from "../store/accounts.ts";
 import { type AlertRow, addAllowance } from "../store/alerts.ts";
 import { bindAccount, getEnvironment } from "../store/environments.ts";
@@ -47,10 +47,7 @@ export async function trustAlert({
   // Widening a pin or binding an environment is configuration, which only admins change.
   const needsAdmin = () => {
     if (!actor.admin) {
-      throw new ApiError(
-        "forbidden",
-        `trusting a ${alert.rule} alert changes configuration: it needs an admin token`,
-      );
+      throw new ApiError("forbidden", say("api.trust_needs_admin", { rule: alert.rule }));
     }
   };
   if (alert.rule === "pin_violation") {

@@ -75,6 +75,7 @@ describe("HTTP timeouts and connection handling", () => {
     conn.socket.destroy();
     expect(outcome).not.toBe("still open after 20 s");
     expect(conn.read()).toMatch(/^HTTP\/1\.1 408/);
+    expect(conn.read()).toContain('"code":"bad_request"');
   }, 60_000);
 
   it("cuts a client that sends its headers too slowly", async () => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { BaselineKind } from "../../core/baseline.ts";
 import type { Enricher } from "../../core/enrich/types.ts";
-import { ApiError, notFound } from "../../errors.ts";
+import { ApiError, notFound, say } from "../../errors.ts";
 import { deleteAccount } from "../../services/delete-account.ts";
 import { updateAccountSettings } from "../../services/update-account.ts";
 import {
@@ -244,7 +244,7 @@ function decodeEventCursor(cursor: string | undefined, before: string | undefine
   if (cursor) {
     const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
     if (!at || !id || !Number.isFinite(Number(at))) {
-      throw new ApiError("bad_request", "invalid cursor", [
+      throw new ApiError("bad_request", say("api.invalid_cursor"), [
         { path: "cursor", message: "is not a cursor this API issued" },
       ]);
     }
@@ -349,7 +349,10 @@ export function accountsRouter(deps: AppDeps) {
         return c.json(accountJson(row, []), 201);
       } catch (err) {
         if (isUniqueViolation(err))
-          throw new ApiError("conflict", `account ${body.platform}/${body.ref} already exists`);
+          throw new ApiError(
+            "conflict",
+            say("api.account_exists", { platform: body.platform, ref: body.ref }),
+          );
         throw err;
       }
     })

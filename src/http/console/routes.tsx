@@ -113,14 +113,16 @@ export function consoleRouter(deps: AppDeps) {
     if (err instanceof HTTPException && err.status === 403) return fail(c, 403, t("error.csrf"));
     if (err instanceof ApiError) {
       const status = err.status as 400 | 403 | 404 | 409;
+      // The specific reason in the viewer's language when the error carries its words; English otherwise.
+      const reason = c.get("lang") === "en" ? err.message : (err.say?.(t) ?? err.message);
       const message =
         err.code === "forbidden"
-          ? `${t("error.forbidden")} (${err.message})`
+          ? `${t("error.forbidden")} (${reason})`
           : err.code === "conflict"
-            ? t("error.conflict", { message: err.message })
+            ? t("error.conflict", { message: reason })
             : err.code === "not_found"
               ? t("error.not_found")
-              : t("error.bad_request", { message: err.message });
+              : t("error.bad_request", { message: reason });
       if ([400, 403, 404, 409].includes(err.status)) return fail(c, status, message);
     }
     // Anything else is the API's to answer (logged there, a 503 while the database is away).

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, notFound } from "../../errors.ts";
+import { ApiError, notFound, say } from "../../errors.ts";
 import { findAccountsByIds, isUniqueViolation } from "../../store/accounts.ts";
 import { writeAudit } from "../../store/audit.ts";
 import type { Db } from "../../store/db.ts";
@@ -56,7 +56,7 @@ async function requireAccounts(db: Db, workspaceId: string, ids: string[]): Prom
   if (missing.length > 0) {
     throw new ApiError(
       "not_found",
-      `account not found: ${missing.slice(0, 5).join(", ")}`,
+      say("api.accounts_missing", { ids: missing.slice(0, 5).join(", ") }),
       missing.slice(0, 20).map((id) => ({ path: "account_ids", message: `account ${id} not found` })),
     );
   }
@@ -168,7 +168,8 @@ export function environmentsRouter(deps: AppDeps) {
         });
         return c.json(out, 201);
       } catch (err) {
-        if (isUniqueViolation(err)) throw new ApiError("conflict", `environment ${body.name} already exists`);
+        if (isUniqueViolation(err))
+          throw new ApiError("conflict", say("api.environment_exists", { name: body.name }));
         throw err;
       }
     })

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eventProblems } from "../../core/event.ts";
-import { ApiError } from "../../errors.ts";
+import { ApiError, say } from "../../errors.ts";
 import { ingestEvents } from "../../services/ingest-events.ts";
 import { IngestOverloaded } from "../../services/ingest-pipeline.ts";
 import { readerLang, wordFindings } from "../alerts/words.ts";
@@ -18,7 +18,7 @@ function rejectIngestBody(body: unknown): never {
   const batch = typeof body === "object" && body !== null && !Array.isArray(body) && "events" in body;
   const parsed = (batch ? EventBatchSchema : EventSchema).safeParse(body);
   const details = parsed.success ? [] : zodDetails(parsed.error);
-  throw new ApiError("bad_request", "the request does not match the schema", details);
+  throw new ApiError("bad_request", say("api.schema_mismatch"), details);
 }
 
 export const INGEST_PATH = "/v1/events";
@@ -53,7 +53,7 @@ export function eventsRouter(deps: AppDeps) {
       const problems = eventProblems(inputs, deps.clock.now(), deps.env.TETHER_MAX_EVENT_AGE_DAYS, (i) =>
         batch ? `events.${i}.` : "",
       );
-      if (problems.length > 0) throw new ApiError("bad_request", "some events are invalid", problems);
+      if (problems.length > 0) throw new ApiError("bad_request", say("api.events_invalid"), problems);
       let result: Awaited<ReturnType<typeof ingestEvents>>;
       try {
         result = await ingestEvents({
@@ -69,7 +69,7 @@ export function eventsRouter(deps: AppDeps) {
         if (!(err instanceof IngestOverloaded)) throw err;
         throw new ApiError(
           "unavailable",
-          `${err.message}; nothing of this request was stored`,
+          say("api.overloaded", { seconds: err.retryAfterSeconds }),
           undefined,
           err.retryAfterSeconds,
         );

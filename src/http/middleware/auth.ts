@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { LRUCache } from "lru-cache";
 import { resolveSettings } from "../../core/settings.ts";
-import { ApiError } from "../../errors.ts";
+import { ApiError, say } from "../../errors.ts";
 import { tokenIdOfSecret } from "../../ids.ts";
 import type { Db } from "../../store/db.ts";
 import {
@@ -65,13 +65,12 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match)
-      throw new ApiError("unauthorized", "missing bearer token: send Authorization: Bearer <token>");
+    if (!match) throw new ApiError("unauthorized", say("api.missing_token"));
     const secret = match[1]!;
     const now = deps.clock.now();
     const rateLimited = (wait: number) => {
       c.header("retry-after", String(wait));
-      return new ApiError("rate_limited", `too many failed authentications: retry after ${wait} s`);
+      return new ApiError("rate_limited", say("api.auth_rate_limited", { seconds: wait }));
     };
     // A blocked address is refused before its token is checked: a guesser must not learn whether a guess was
     // right. A blocked token id is not: anyone who knows an id could otherwise lock its rightful holder (an
@@ -85,7 +84,7 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<HonoEnv> {
       const tokenWait = deps.authLimiter.retryAfter(null, presented, now.getTime());
       if (tokenWait > 0) throw rateLimited(tokenWait);
       deps.authLimiter.fail(address, presented, now.getTime());
-      throw new ApiError("unauthorized", "unknown or revoked token");
+      throw new ApiError("unauthorized", say("api.unknown_token"));
     }
     if (!identity.lastUsedAt || now.getTime() - identity.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await markTokenUsed(deps.database.db, identity.tokenId, now);
@@ -110,7 +109,9 @@ export function allow(...roles: Role[]): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const auth = c.get("auth");
     if (!roles.includes(auth.role)) {
-      throw new ApiError("forbidden", `a ${auth.role} token may not do this (needs ${roles.join(" or ")})`);
+      throw new ApiError("forbidden", (t) =>
+        t("api.wrong_role", { role: auth.role, needed: roles.join(t("api.or")) }),
+      );
     }
     await next();
   };

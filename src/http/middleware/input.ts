@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { ApiError, envelope } from "../../errors.ts";
+import { ApiError, envelope, type Say, say } from "../../errors.ts";
+import { pickLang } from "../../i18n/index.ts";
 import type { HonoEnv } from "../context.ts";
 import { jsonProblems, LONE_SURROGATE } from "./json-scan.ts";
 
@@ -23,7 +24,7 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
         : [],
     );
     if (queryProblems.length > 0) {
-      throw new ApiError("bad_request", "the query string holds control characters", queryProblems);
+      throw new ApiError("bad_request", say("api.query_control"), queryProblems);
     }
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || c.req.raw.body === null) return next();
@@ -31,26 +32,26 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
     const encoding = c.req.header("content-encoding");
     if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
       c.header("accept-encoding", "identity");
-      return unsupported(c, "Content-Encoding is not supported; send the body uncompressed");
+      return unsupported(c, say("api.content_encoding"));
     }
     const contentType = c.req.header("content-type");
     if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType.trim())) {
-      return unsupported(c, "Content-Type must be application/json (UTF-8)");
+      return unsupported(c, say("api.content_type"));
     }
 
     const limit = maxBodyBytes(c.req.path);
     const bytes = await readBounded(c.req.raw, limit);
-    if (bytes === null) throw new ApiError("payload_too_large", `the body is larger than ${limit} bytes`);
+    if (bytes === null) throw new ApiError("payload_too_large", say("api.body_too_large", { limit }));
     // The stream is spent: whoever reads the body next (a validator probing for one) reads these bytes.
     c.req.raw = new Request(c.req.raw, { body: bytes });
     if (bytes.length === 0) return next();
-    if (contentType === undefined) return unsupported(c, "Content-Type must be application/json (UTF-8)");
+    if (contentType === undefined) return unsupported(c, say("api.content_type"));
 
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
-      throw new ApiError("bad_request", "the body is not valid UTF-8", [
+      throw new ApiError("bad_request", say("api.body_not_utf8"), [
         { path: "body", message: "is not valid UTF-8" },
       ]);
     }
@@ -58,13 +59,17 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ApiError("bad_request", "the body is not valid JSON", [
-        { path: "body", message: `is not valid JSON: ${(err as Error).message}` },
+      // The parser's own words stay in English only: they are V8's, not tether's.
+      throw new ApiError("bad_request", say("api.body_not_json"), [
+        {
+          path: "body",
+          message: `is not valid JSON: ${(err as Error).message}`,
+          say: say("api.detail.not_json"),
+        },
       ]);
     }
     const problems = jsonProblems(text);
-    if (problems.length > 0)
-      throw new ApiError("bad_request", "the body holds values tether refuses", problems);
+    if (problems.length > 0) throw new ApiError("bad_request", say("api.body_refused"), problems);
 
     // The validators get the value already parsed: a 25 MB batch is not parsed twice.
     Object.assign(c.req, { text: async () => text, json: async () => parsed });
@@ -72,8 +77,10 @@ export function guardInput(maxBodyBytes: (path: string) => number): MiddlewareHa
   };
 }
 
-function unsupported(c: Context<HonoEnv>, message: string) {
-  return c.json(envelope(new ApiError("bad_request", message), c.get("requestId")), 415);
+function unsupported(c: Context<HonoEnv>, message: Say) {
+  c.header("vary", "Accept-Language", { append: true });
+  const lang = pickLang(undefined, c.req.header("accept-language"));
+  return c.json(envelope(new ApiError("bad_request", message), c.get("requestId"), lang), 415);
 }
 
 /** The body's bytes, or null as soon as it is longer than `limit` (what is past the limit is never read). */

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError, notFound } from "../../errors.ts";
+import { ApiError, notFound, say } from "../../errors.ts";
 import { writeAudit } from "../../store/audit.ts";
 import {
   activeAdminTokenCount,
@@ -138,10 +138,7 @@ export function tokensRouter(deps: AppDeps) {
           !target.revokedAt &&
           (await activeAdminTokenCount(tx, auth.workspaceId)) <= 1
         ) {
-          throw new ApiError(
-            "conflict",
-            "this is the workspace's last admin token: issue another admin token first",
-          );
+          throw new ApiError("conflict", say("api.last_admin"));
         }
         const revoked = await revokeToken(tx, auth.workspaceId, id, now);
         if (revoked) {
