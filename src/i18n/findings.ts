@@ -23,7 +23,7 @@ export const en = {
     "{distance} km between {from} and {to} at {speed} km/h, over the {max} km/h that travel allows",
   "finding.impossible_travel_instant": "{distance} km between {from} and {to} at the same instant",
   "finding.env_hopping":
-    "{ips} IPs across {asns} network(s) within one hour ({list}); an account should keep to one network",
+    "{ips} IPs across {asns} {asns|network|networks} within one hour ({list}); an account should keep to one network",
   "finding.pin_violation.cidrs": "IP {value} is outside the pinned address ranges ({pinned})",
   "finding.pin_violation.asns": "Network AS{value} is not one of the pinned networks ({pinned})",
   "finding.pin_violation.countries": "Country {value} is not one of the pinned countries ({pinned})",
