@@ -60,10 +60,10 @@ describe("the agent's spool", () => {
 });
 
 describe("the agent's imports", () => {
-  it("loads nothing of the server at run time: only its own files, the pure core model, node: modules and its three packages", () => {
+  it("loads nothing of the server at run time: only its own files, the pure core model, the message catalogue, node: modules and its three packages", () => {
     const dir = join(import.meta.dirname, "../../agents/node");
     const allowed =
-      /^(\.\/[a-z0-9-]+\.ts|\.\.\/\.\.\/src\/core\/model\.ts|node:[a-z_/]+|undici|fetch-socks|proper-lockfile)$/;
+      /^(\.\/[a-z0-9-]+\.ts|\.\.\/\.\.\/src\/core\/model\.ts|\.\.\/\.\.\/src\/i18n\/index\.ts|node:[a-z_/]+|undici|fetch-socks|proper-lockfile)$/;
     const found: string[] = [];
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
       const text = readFileSync(join(dir, file), "utf8");
@@ -73,5 +73,12 @@ describe("the agent's imports", () => {
     }
     expect(found.length).toBeGreaterThan(10);
     expect(found.filter((spec) => !allowed.test(spec))).toEqual([]);
+    // The catalogue is words only: it imports nothing but its own files.
+    const catalogue = join(import.meta.dirname, "../../src/i18n");
+    for (const file of readdirSync(catalogue)) {
+      const text = readFileSync(join(catalogue, file), "utf8");
+      for (const m of text.matchAll(/^import\s[^;]*?from\s+"([^"]+)"/gms))
+        expect(m[1], file).toMatch(/^\.\/[a-z-]+\.ts$/);
+    }
   });
 });
