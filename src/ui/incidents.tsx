@@ -11,7 +11,7 @@ import {
 import type { Translate } from "../i18n/index.ts";
 import type { AlertRow } from "../store/alerts.ts";
 import type { AccountName } from "../store/cases.ts";
-import { accountText, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
+import { accountText, incidentName, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
 
 export const INCIDENT_STATUSES = ["active", "closed"] as const;
 
@@ -489,13 +489,13 @@ export function IncidentPage(
   const timeline = timelineOf(t, incident, props.review, props.cases, names);
   const declaredBy = incident.evidence.declared_by;
   return (
-    <Layout {...props} title={`${incident.platform}: ${incident.title}`}>
+    <Layout {...props} title={incidentName(incident)}>
       <p>
         <a href="/console/incidents">← {t("inc.back")}</a>
       </p>
       <h1>
         <span class={`state state-${incident.status}`}>{t(`inc.status_${incident.status}`)}</span>{" "}
-        {incident.platform}: {incident.title}
+        {incidentName(incident)}
       </h1>
       {props.flash ? (
         <p class="flash" role="status">

@@ -159,6 +159,10 @@ export const accountText = (names: Map<string, AccountName>, id: string) => {
   return a ? `${a.platform}/${a.ref}` : id;
 };
 
+/** How people read an incident: `platform: title`, without doubling a platform the title already starts with. */
+export const incidentName = (i: { platform: string; title: string }) =>
+  i.title.startsWith(`${i.platform}:`) ? i.title : `${i.platform}: ${i.title}`;
+
 export const Severity = ({ t, severity }: { t: Translate; severity: string }) => (
   <span class={`sev sev-${severity}`}>{t(`severity.${severity}` as MessageKey)}</span>
 );

@@ -20,6 +20,7 @@ import {
   CasePage,
   type EventLine,
   type IncidentGroup,
+  incidentName,
   QueuePage,
   RULES,
 } from "../../ui/pages.tsx";
@@ -74,7 +75,7 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         const mine = folded.filter((k) => k.incidentId === i.id);
         return {
           id: i.id,
-          title: `${i.platform}: ${i.title}`,
+          title: incidentName(i),
           cases: mine.length,
           accounts: new Set(mine.flatMap((k) => k.accountIds)).size,
           severity: mine.reduce<string | null>(
@@ -99,7 +100,7 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         filter={q}
         platforms={[...new Set([...names.values()].map((a) => a.platform))].sort()}
         groupNames={[...new Set([...names.values()].map((a) => a.group).filter((g) => g !== null))].sort()}
-        incidents={recent.map((i) => ({ id: i.id, title: `${i.platform}: ${i.title}` }))}
+        incidents={recent.map((i) => ({ id: i.id, title: incidentName(i) }))}
         names={names}
         query={link}
         csv={linkWith("/console/cases.csv", { ...q, page: undefined })({})}
@@ -118,7 +119,7 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     const titles = new Map(
       (await listIncidents(db, c.get("auth").workspaceId, undefined, 200, null)).map((i) => [
         i.id,
-        `${i.platform}: ${i.title}`,
+        incidentName(i),
       ]),
     );
     const header = [
@@ -218,7 +219,7 @@ export function queuePages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         names={names}
         audit={audit}
         events={events}
-        incidentTitle={incident ? `${incident.platform}: ${incident.title}` : null}
+        incidentTitle={incident ? incidentName(incident) : null}
         risks={risksOf(kase.alerts)}
         related={related.slice(0, RELATED_LINKS)}
         flash={flash}
