@@ -12,6 +12,17 @@ export interface Pin {
   device_ids?: string[];
 }
 
+/** The dimensions of a pin, in the order people edit them. */
+export const PIN_DIMENSIONS = [
+  "cidrs",
+  "asns",
+  "countries",
+  "regions",
+  "timezones",
+  "locales",
+  "device_ids",
+] as const satisfies ReadonlyArray<keyof Pin>;
+
 export const BASELINE_KINDS = [
   "ip",
   "subnet",

@@ -1,6 +1,6 @@
 import { alertIdentity } from "../core/alerts.ts";
 import { parseIp } from "../core/enrich/ip.ts";
-import type { Actor, Pin } from "../core/model.ts";
+import { type Actor, PIN_DIMENSIONS, type Pin } from "../core/model.ts";
 import { ApiError, say } from "../errors.ts";
 import { acceptBaselineValues, getAccount, updateAccount } from "../store/accounts.ts";
 import { type AlertRow, addAllowance } from "../store/alerts.ts";
@@ -14,15 +14,6 @@ export type TrustAction =
   | { kind: "allowance"; rule: string; account_ids: string[]; key: string };
 
 const EPISODE_ALLOWANCE_MS = 24 * 3_600_000;
-const PIN_DIMENSIONS = [
-  "cidrs",
-  "asns",
-  "countries",
-  "regions",
-  "timezones",
-  "locales",
-  "device_ids",
-] as const;
 
 /**
  * Accepts what an alert is about, so the same cause alerts no more: a baseline value becomes normal, a pin

@@ -1,6 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { Pin } from "../core/model.ts";
-import { SEVERITIES } from "../core/model.ts";
+import { PIN_DIMENSIONS, type Pin, SEVERITIES } from "../core/model.ts";
 import type { MessageKey } from "../i18n/index.ts";
 import { type EventLine, Events, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
 
@@ -269,17 +268,6 @@ export function AccountPage(
   );
 }
 
-/** The pin's dimensions as the settings form edits them, one textarea each. */
-export const PIN_FIELDS = [
-  "cidrs",
-  "asns",
-  "countries",
-  "regions",
-  "timezones",
-  "locales",
-  "device_ids",
-] as const;
-
 /** An admin's form for the account's isolation group and pin; the server checks the role again. */
 function SettingsForm(props: PageFrame & { account: AccountLine; pin: Pin | null }) {
   const { t, account, pin, viewer } = props;
@@ -298,7 +286,7 @@ function SettingsForm(props: PageFrame & { account: AccountLine; pin: Pin | null
         </p>
         <p class="muted">{t("settings.pin_help")}</p>
         <div class="pin-fields">
-          {PIN_FIELDS.map((field) => (
+          {PIN_DIMENSIONS.map((field) => (
             <label>
               {t(`pin.${field}`)}
               <br />

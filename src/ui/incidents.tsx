@@ -15,15 +15,8 @@ import { accountText, incidentName, Layout, type PageFrame, Severity, Time } fro
 
 export const INCIDENT_STATUSES = ["active", "closed"] as const;
 
-export interface IncidentLine {
-  id: string;
-  platform: string;
-  region: string | null;
-  title: string;
-  source: "declared" | "detected";
-  status: "active" | "closed";
-  startedAt: Date;
-  endedAt: Date | null;
+/** An incident as the list shows it: the review's view of it, and how many cases were raised under it. */
+export interface IncidentLine extends Omit<ReviewedIncident, "evidence"> {
   cases: number;
 }
 

@@ -3,6 +3,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { clusters as clustersOf } from "../../core/clusters.ts";
+import { PIN_DIMENSIONS } from "../../core/model.ts";
 import { updateAccountSettings } from "../../services/update-account.ts";
 import {
   accountEvents,
@@ -22,7 +23,6 @@ import {
   AccountsPage,
   AssociationsPage,
   type GraphCluster,
-  PIN_FIELDS,
   severityRank,
 } from "../../ui/accounts.tsx";
 import { accountText } from "../../ui/pages.tsx";
@@ -175,7 +175,7 @@ export function accountPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     const form = await c.req.parseBody();
     const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
     const pin: Record<string, unknown[]> = {};
-    for (const dimension of PIN_FIELDS) {
+    for (const dimension of PIN_DIMENSIONS) {
       const values = field(`pin_${dimension}`)
         .split(/[\s,]+/)
         .filter((v) => v !== "");

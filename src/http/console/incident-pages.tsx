@@ -75,17 +75,9 @@ export function incidentPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
       c,
       <IncidentsPage
         {...(await frame(c))}
-        rows={matched.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE).map((i) => ({
-          id: i.id,
-          platform: i.platform,
-          region: i.region,
-          title: i.title,
-          source: i.source,
-          status: i.status,
-          startedAt: i.startedAt,
-          endedAt: i.endedAt,
-          cases: casesOf.get(i.id) ?? 0,
-        }))}
+        rows={matched
+          .slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE)
+          .map((i) => ({ ...i, cases: casesOf.get(i.id) ?? 0 }))}
         total={matched.length}
         page={q.page}
         pages={Math.ceil(matched.length / PAGE_SIZE)}
