@@ -79,13 +79,13 @@ async function scrape(target: App = app) {
   return { text, ...parse(text) };
 }
 
-/** One sample's value; a series that is not there reads 0 only when `missingIsZero`. */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}, missingIsZero = false) {
+/** One sample's value; a series that is not there fails the test. */
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}) {
   const found = samples.find(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
-  if (!found && !missingIsZero) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`);
-  return found?.value ?? 0;
+  if (!found) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`);
+  return found.value;
 }
 
 /** A workspace with an agent, an account that has reported, an open alert and a declared incident. */
