@@ -1,8 +1,23 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { SEVERITIES } from "./core/model.ts";
+
+export const INCIDENT_SOURCES = ["declared", "detected"] as const;
 
 /** Prometheus metrics of one app; labels never carry account ids or other unbounded values. */
 export function createMetrics() {
   const registry = new Registry();
+  const alertsOpen = new Gauge({
+    name: "tether_alerts_open",
+    help: "Alerts with status open, across all workspaces, by severity (read from the database at scrape time)",
+    labelNames: ["severity"],
+    registers: [registry],
+  });
+  const incidentsActive = new Gauge({
+    name: "tether_incidents_active",
+    help: "Active platform incidents, across all workspaces, by source: declared or detected (read from the database at scrape time)",
+    labelNames: ["source"],
+    registers: [registry],
+  });
   return {
     registry,
     httpRequests: new Histogram({
@@ -46,6 +61,12 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 25, 50, 100],
       registers: [registry],
     }),
+    ingestCommitSeconds: new Histogram({
+      name: "tether_ingest_commit_duration_seconds",
+      help: "Seconds to judge and store one ingest group, from taking it off the queue to its answers (queue wait excluded)",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     ingestQueueEvents: new Gauge({
       name: "tether_ingest_queue_events",
       help: "Events waiting for the next ingest transaction",
@@ -56,7 +77,33 @@ export function createMetrics() {
       help: "Ingest requests answered 503 because the queue was full",
       registers: [registry],
     }),
+    // No series until notifications exist: a dashboard or alert rule can be written against the name now.
+    notificationDeliveries: new Counter({
+      name: "tether_notification_deliveries_total",
+      help: "Alert notifications attempted, by channel kind and outcome (delivered, failed)",
+      labelNames: ["channel", "outcome"],
+      registers: [registry],
+    }),
+    alertsOpen,
+    incidentsActive,
+    /** Sets the database gauges from one reading; every severity and source gets a series, zeros included. */
+    setWorkload(counts: WorkloadCounts) {
+      for (const severity of SEVERITIES) alertsOpen.set({ severity }, counts.openAlerts[severity] ?? 0);
+      for (const source of INCIDENT_SOURCES)
+        incidentsActive.set({ source }, counts.activeIncidents[source] ?? 0);
+    },
+    /** The database could not be read: no series rather than stale numbers. */
+    clearWorkload() {
+      alertsOpen.reset();
+      incidentsActive.reset();
+    },
   };
+}
+
+/** What the database gauges show, as read at one scrape. */
+export interface WorkloadCounts {
+  openAlerts: Partial<Record<string, number>>;
+  activeIncidents: Partial<Record<string, number>>;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

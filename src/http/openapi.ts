@@ -188,6 +188,25 @@ export const name = (max: number, min = 1) =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
     .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
 
+/** Printable characters, the rule in Unicode's terms. */
+const PRINTABLE = /^[^\p{C}]+$/u;
+
+/**
+ * Text of printable characters only: no control, format, surrogate, private-use or unassigned code point
+ * (Unicode category C). Checked with a Unicode property class, which a JSON Schema `pattern` (ECMA-262
+ * without flags) cannot express, so the document states the rule in words instead of a pattern.
+ */
+export const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => PRINTABLE.test(s), "must be printable characters")
+    .openapi({
+      description:
+        "Printable characters only: no control, format, surrogate, private-use or unassigned code point (Unicode category C)",
+    });
+
 export const IdParam = z.object({
   id: z
     .string()
@@ -313,7 +332,7 @@ const TAGS = [
   ["associations", "Devices, IPs and subnets shared across isolation groups"],
   ["settings", "Per-workspace thresholds"],
   ["audit", "Who did what"],
-  ["system", "The caller's identity"],
+  ["system", "Probes, metrics and the caller's identity"],
 ] as const;
 
 type JsonObject = Record<string, unknown>;

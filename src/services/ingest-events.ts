@@ -371,6 +371,7 @@ export function createIngest(
       },
       queued: (events) => ctx.metrics.ingestQueueEvents.set(events),
       rejected: () => ctx.metrics.ingestRejected.inc(),
+      committed: (seconds) => ctx.metrics.ingestCommitSeconds.observe(seconds),
     },
   );
   return { pipeline, enricher: cachingEnricher(ctx.enricher) };

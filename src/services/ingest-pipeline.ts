@@ -19,6 +19,7 @@ export interface PipelineObserver {
   group?(requests: number, events: number): void;
   queued?(events: number): void;
   rejected?(): void;
+  committed?(seconds: number): void;
 }
 
 interface Pending {
@@ -91,7 +92,9 @@ export class IngestPipeline {
       } catch (err) {
         await this.isolate(group, err);
       }
-      const seconds = Math.max(0.001, (performance.now() - started) / 1000);
+      const took = (performance.now() - started) / 1000;
+      this.observer.committed?.(took);
+      const seconds = Math.max(0.001, took);
       this.rate = 0.8 * this.rate + 0.2 * Math.max(1, events / seconds);
     }
   }

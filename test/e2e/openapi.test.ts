@@ -212,9 +212,10 @@ describe("docs/api.md", () => {
       name,
       roles: op["x-tether-roles"]?.join(", ") ?? "none",
     }));
+    // the document and the page that renders it are rows of the table but not operations of the document
     expect(
       rows()
-        .filter((r) => r.name.includes(" /v1/"))
+        .filter((r) => r.name !== "GET /openapi.json" && r.name !== "GET /docs")
         .sort((a, b) => a.name.localeCompare(b.name)),
     ).toEqual(documented.sort((a, b) => a.name.localeCompare(b.name)));
   });

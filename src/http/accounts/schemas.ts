@@ -3,13 +3,9 @@ import { isValidCidr } from "../../core/cidr.ts";
 import { isValidTimeZone } from "../../core/time.ts";
 import type { AccountRow } from "../../store/accounts.ts";
 import { AccountRefSchema, SlugSchema } from "../events/schemas.ts";
-import { name, text } from "../openapi.ts";
+import { name, printable, text } from "../openapi.ts";
 
-const GroupSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[^\p{C}]+$/u, "must be printable characters");
+const GroupSchema = printable(64);
 
 export const PinSchema = z
   .object({

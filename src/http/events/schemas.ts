@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { isValidIp } from "../../core/enrich/ip.ts";
 import { EVENT_TYPES } from "../../core/model.ts";
 import { isValidTimeZone } from "../../core/time.ts";
-import { name, text } from "../openapi.ts";
+import { name, printable, text } from "../openapi.ts";
 import { MAX_TIMESTAMP_LENGTH, Timestamp } from "../schemas.ts";
 
 export const MAX_BATCH = 1000;
@@ -28,12 +28,7 @@ export const SlugSchema = z.string().regex(/^[a-z0-9_]{1,32}$/, "must be a lower
 export const AccountRefSchema = z
   .object({
     platform: SlugSchema.openapi({ example: "tiktok_shop" }),
-    ref: z
-      .string()
-      .min(1)
-      .max(MAX.ref)
-      .regex(/^[^\p{C}]+$/u, "must be printable characters")
-      .openapi({ example: "us-store-17" }),
+    ref: printable(MAX.ref).openapi({ example: "us-store-17" }),
   })
   .strict()
   .openapi("AccountRef");

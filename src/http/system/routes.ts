@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DATABASE_RETRY_AFTER_SECONDS, errorCode } from "../../errors.ts";
+import { databaseUnavailable, errorCode } from "../../errors.ts";
 import { probe } from "../../store/db.ts";
 import type { AppDeps } from "../context.ts";
 import { errorResponses, jsonResponse, newRouter } from "../openapi.ts";
 import { access } from "../roles.ts";
 import { sourceIp } from "../source-ip.ts";
+import { workloadRefresher } from "./workload.ts";
 
 const WhoamiSchema = z
   .object({
@@ -27,31 +28,71 @@ const whoamiRoute = createRoute({
   responses: { 200: jsonResponse(WhoamiSchema, "The caller"), ...errorResponses(401) },
 });
 
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["system"],
+  summary: "The process is up (liveness); asks nothing of the database",
+  responses: {
+    200: jsonResponse(z.object({ status: z.literal("ok") }).openapi("Health"), "The process answers"),
+  },
+});
+
+const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["system"],
+  summary: "The database answers within two seconds (readiness)",
+  responses: {
+    200: jsonResponse(
+      z.object({ status: z.literal("ready"), database: z.enum(["pglite", "postgres"]) }).openapi("Ready"),
+      "Ready to serve",
+    ),
+    ...errorResponses(503),
+  },
+});
+
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["system"],
+  summary: "Prometheus metrics in the text exposition format",
+  description:
+    "Counters and histograms of this process (requests, ingest, findings, rule errors), and gauges read from " +
+    "the database at most every few seconds (open alerts by severity, active incidents by source). No label " +
+    "carries an account id, an IP or any other unbounded value. `tether_notification_deliveries_total` has no " +
+    "series until tether sends notifications.",
+  responses: {
+    200: {
+      description: "The metrics",
+      content: { "text/plain; version=0.0.4": { schema: z.string() } },
+    },
+  },
+});
+
 /** A load balancer's probe wants an answer quickly, even from a frozen database. */
 const READY_PROBE_MS = 2_000;
 
 /** Probes and metrics answer without a token: they say nothing about any workspace. */
 export function systemRouter(deps: AppDeps) {
-  const app = newRouter();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
-    try {
-      await probe(deps.database, READY_PROBE_MS);
-      return c.json({ status: "ready", database: deps.database.kind });
-    } catch (err) {
-      deps.logger.warn({ code: errorCode(err) }, "readiness check failed");
-      c.header("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
-      return c.json(
-        { error: { code: "unavailable", message: "database unreachable", request_id: c.get("requestId") } },
-        503,
-      );
-    }
-  });
-  app.get("/metrics", async (c) => {
-    c.header("content-type", deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
-  return app;
+  const refreshWorkload = workloadRefresher(deps);
+  return newRouter()
+    .openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200))
+    .openapi(readyRoute, async (c) => {
+      try {
+        await probe(deps.database, READY_PROBE_MS);
+        return c.json({ status: "ready" as const, database: deps.database.kind }, 200);
+      } catch (err) {
+        deps.logger.warn({ code: errorCode(err) }, "readiness check failed");
+        throw databaseUnavailable();
+      }
+    })
+    .openapi(metricsRoute, async (c) => {
+      await refreshWorkload();
+      return c.text(await deps.metrics.registry.metrics(), 200, {
+        "content-type": deps.metrics.registry.contentType,
+      });
+    });
 }
 
 export function whoamiRouter(deps: AppDeps) {
