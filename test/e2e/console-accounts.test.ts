@@ -1,38 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { client } from "../support/api.ts";
+import { consoleClient, csrfOf, FORM, humanText } from "../support/console.ts";
 import { event, HOUR, IP, LA, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
 import { useTestApp } from "../support/harness.ts";
 
 // The console's accounts, account and associations pages through the real app in-process.
 const t = useTestApp({ TETHER_SHARE_DAYS: 30 });
-const ORIGIN = "http://localhost";
 const START = Date.parse("2026-01-01T00:00:00Z");
 const HOSTILE_REF = `<b>x</b>"><img src=x onerror=alert(1)>`;
 const XSS_OPERATOR = "<script>alert(1)</script>";
 const XSS_UA = `"><img src=x onerror=alert(2)>`;
 
-interface Page {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-async function request(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Page> {
-  const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
-  const res = await t.app.request(path, { ...init, headers, redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-async function signIn(token: string): Promise<string> {
-  const page = await request("/console/login", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  expect(page.status).toBe(303);
-  return (page.headers.get("set-cookie") ?? "").split(";")[0]!;
-}
+const { request, signIn } = consoleClient(t);
 
 /**
  * Four accounts in three groups: north and south share a laptop and an IP, south and east a subnet; west is on
@@ -75,9 +54,6 @@ async function world() {
   const links = (await api.get("/v1/associations", ws.viewer)).body;
   return { api, ws, ids, refs: plan, links };
 }
-
-/** The text a person reads: the page without its tags and attributes. */
-const humanText = (html: string) => html.replace(/<[^>]*>/g, " ");
 
 describe("console accounts list", () => {
   it("lists accounts as platform/ref with their open findings, searchable and filtered by platform, group and state", async () => {
@@ -175,9 +151,6 @@ describe("console account page", () => {
 });
 
 describe("console account settings", () => {
-  const FORM = { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-
   it("lets an admin change the group and pin, seen by the API and audited", async () => {
     const { api, ws, ids } = await world();
     const cookie = await signIn(ws.admin);

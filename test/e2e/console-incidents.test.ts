@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { client } from "../support/api.ts";
+import { consoleClient, csrfOf } from "../support/console.ts";
 import {
   event,
   IP,
@@ -14,37 +15,10 @@ import { useTestApp } from "../support/harness.ts";
 
 // The incident pages through the real app in-process: forms, roles, CSRF, languages, workspaces, escaping.
 const t = useTestApp();
-const ORIGIN = "http://localhost";
 const T0 = Date.parse("2026-02-03T08:00:00Z");
 const ZH = "tether_lang=zh-CN";
 const EN = "tether_lang=en";
-
-interface Page {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-async function request(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Page> {
-  const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
-  const res = await t.app.request(path, { ...init, headers, redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const FORM = { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN };
-
-async function signIn(token: string): Promise<string> {
-  const page = await request("/console/login", { method: "POST", headers: FORM, body: form({ token }) });
-  expect(page.status).toBe(303);
-  return (page.headers.get("set-cookie") ?? "").split(";")[0]!;
-}
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-
-const post = (path: string, cookie: string, fields: Record<string, string>) =>
-  request(path, { method: "POST", headers: FORM, cookie, body: form(fields) });
+const { request, signIn, post } = consoleClient(t);
 
 /** An incident declared through the API at T0, the clock half an hour into it. */
 async function declared(ws: Workspace, title = "TikTok Shop US login failures", startedAt = T0) {

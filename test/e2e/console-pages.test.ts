@@ -1,44 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { client } from "../support/api.ts";
+import { consoleClient, csrfOf, FORM, form } from "../support/console.ts";
 import { event, IP, newEnvironment, newWorkspace, uid, type Workspace } from "../support/factories.ts";
 import { useTestApp } from "../support/harness.ts";
 
 // The console through the real app in-process: sessions, CSRF, roles, escaping and headers.
 const t = useTestApp({ TETHER_TRUST_PROXY: true });
-const ORIGIN = "http://localhost";
 const XSS_OPERATOR = "<script>alert(1)</script>";
 const XSS_UA = `"><img src=x onerror=alert(1)>`;
 
-interface Page {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-async function request(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Page> {
-  const headers = new Headers(init.headers);
-  if (init.cookie) headers.set("cookie", init.cookie);
-  const res = await t.app.request(path, { ...init, headers, redirect: "manual" });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const FORM = { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN };
-
-async function signIn(
-  token: string,
-  headers: Record<string, string> = {},
-): Promise<{ cookie: string; page: Page }> {
-  const page = await request("/console/login", {
-    method: "POST",
-    headers: { ...FORM, ...headers },
-    body: form({ token }),
-  });
-  const set = page.headers.get("set-cookie") ?? "";
-  return { cookie: set.split(";")[0]!, page };
-}
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+const { request, signInPage: signIn } = consoleClient(t);
 
 /** A workspace with one case: a login whose device timezone disagrees with its IP, by a hostile operator. */
 async function world(): Promise<{ ws: Workspace; account: string; caseId: string }> {

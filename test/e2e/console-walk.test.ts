@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CATALOGUES, type Lang } from "../../src/i18n/index.ts";
 import { client } from "../support/api.ts";
+import { consoleClient } from "../support/console.ts";
 import { event, HOUR, IP, LA, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
 import { useTestApp } from "../support/harness.ts";
 
@@ -8,18 +9,15 @@ import { useTestApp } from "../support/harness.ts";
 // on a message key the catalogue lacks (shown as ⟦key⟧), on an English catalogue sentence left on a Chinese page,
 // and on Chinese on an English page.
 const t = useTestApp({ TETHER_SHARE_DAYS: 30 });
-const ORIGIN = "http://localhost";
 const START = Date.parse("2026-01-01T00:00:00Z");
 /** Followed links stop here: enough for every kind of page several times over. */
 const MAX_PAGES = 80;
 
-async function request(path: string, cookie: string, lang: Lang) {
-  const res = await t.app.request(path, {
-    headers: { cookie: `${cookie}; tether_lang=${lang}` },
-    redirect: "manual",
-  });
-  return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
-}
+const site = consoleClient(t);
+const request = async (path: string, cookie: string, lang: Lang) => {
+  const page = await site.request(path, { cookie: `${cookie}; tether_lang=${lang}` });
+  return { status: page.status, type: page.headers.get("content-type") ?? "", text: page.text };
+};
 
 /** The text a person reads: no tags, no attributes, no script, entities decoded. */
 const humanText = (html: string) =>
@@ -73,17 +71,6 @@ async function world() {
   return { ws };
 }
 
-async function signIn(token: string): Promise<string> {
-  const res = await t.app.request("/console/login", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-    body: new URLSearchParams({ token }).toString(),
-    redirect: "manual",
-  });
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0]!;
-}
-
 /** Every console page reachable from the queue, each visited once (queries kept: filters are pages too). */
 async function walk(cookie: string, lang: Lang) {
   const seen = new Map<string, string>();
@@ -113,7 +100,7 @@ async function walk(cookie: string, lang: Lang) {
 describe("every console page in both languages", () => {
   it("has every message and no sentence of the other language", { timeout: 120_000 }, async () => {
     const { ws } = await world();
-    const cookie = await signIn(ws.admin);
+    const cookie = await site.signIn(ws.admin);
     const zh = await walk(cookie, "zh-CN");
     const en = await walk(cookie, "en");
     // The walk reached every kind of page.
