@@ -3,6 +3,17 @@
  * LANG: Chinese when the first of them that is set starts with `zh` (the agent's rule), English otherwise.
  * Commands, options and their values stay as typed, in both languages.
  */
+/** The agent's commands and options: the same words in both languages. */
+const AGENT_COMMANDS = `  init --server URL --token T [--profile NAME] [--proxy URL] [--profile-file P.json] [--on-unreachable POLICY]
+  whoami
+  report --account platform:ref [--type login|operation|heartbeat] [--op SLUG] [--status ok|error] [--code CODE]
+  check --account platform:ref --op SLUG
+  exec --account platform:ref --op SLUG [--force] -- COMMAND [ARG…]
+  heartbeat [--every 60s] [--account platform:ref]
+  flush [--max-time 60s]
+  status [--json]
+`;
+
 export const en = {
   "cli.usage": `usage: tether <command>
 
@@ -27,15 +38,7 @@ export const en = {
 
   "agent.usage": `usage: tether-agent <command> [options]
 
-  init --server URL --token T [--profile NAME] [--proxy URL] [--profile-file P.json] [--on-unreachable POLICY]
-  whoami
-  report --account platform:ref [--type login|operation|heartbeat] [--op SLUG] [--status ok|error] [--code CODE]
-  check --account platform:ref --op SLUG
-  exec --account platform:ref --op SLUG [--force] -- COMMAND [ARG…]
-  heartbeat [--every 60s] [--account platform:ref]
-  flush [--max-time 60s]
-  status [--json]
-
+${AGENT_COMMANDS}
 common: --config-dir DIR (or TETHER_AGENT_CONFIG_DIR), --lang zh|en, --proxy URL, --profile-file P.json
 exit codes: 0 allow · 10 warn · 20 deny · 1 error · 2 usage · 3 event refused (spool full)
 policies for an unreachable server (--on-unreachable): auto (fail-closed for sensitive operations, fail-open
@@ -84,15 +87,7 @@ export const zh: Record<keyof typeof en, string> = {
 
   "agent.usage": `用法：tether-agent <命令> [选项]
 
-  init --server URL --token T [--profile NAME] [--proxy URL] [--profile-file P.json] [--on-unreachable POLICY]
-  whoami
-  report --account platform:ref [--type login|operation|heartbeat] [--op SLUG] [--status ok|error] [--code CODE]
-  check --account platform:ref --op SLUG
-  exec --account platform:ref --op SLUG [--force] -- COMMAND [ARG…]
-  heartbeat [--every 60s] [--account platform:ref]
-  flush [--max-time 60s]
-  status [--json]
-
+${AGENT_COMMANDS}
 通用选项：--config-dir DIR（或环境变量 TETHER_AGENT_CONFIG_DIR）、--lang zh|en、--proxy URL、--profile-file P.json
 退出码：0 允许 · 10 警告 · 20 拒绝 · 1 出错 · 2 用法错误 · 3 事件被拒收（本地队列已满）
 无法连接服务器时的策略（--on-unreachable）：auto（敏感操作按 fail-closed 拒绝执行，其他操作按
