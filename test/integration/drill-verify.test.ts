@@ -367,6 +367,19 @@ describe("GET /v1/drills/verify", () => {
     expect((await api.get("/v1/drills/verifications", other.viewer)).body.verifications).toEqual([]);
   });
 
+  it("keeps no ref of an account erased since in its saved runs", async () => {
+    const { api, ws, solo, grouped } = await cleanMatrix();
+    await post(api, grouped, [
+      ev(grouped, READY - MINUTE, { env: { ...ev(grouped, 0).env, device_id: solo.device } }),
+    ]);
+    const run = await verify(api, ws.viewer, `?account_ids=${grouped.id}`);
+    expect(checkOf(run, grouped.ref, "isolation").detail).toContain(`tiktok_shop/${solo.ref}`);
+    expect((await api.del(`/v1/accounts/${solo.id}`, ws.admin)).status).toBe(200);
+    const saved = await api.get(`/v1/drills/verifications/${run.body.id}`, ws.viewer);
+    expect(JSON.stringify(saved.body)).not.toContain(`tiktok_shop/${solo.ref}`);
+    expect(checkOf(saved, grouped.ref, "isolation").detail).toContain("with a deleted account (isolated)");
+  });
+
   it("words the details in Chinese for Accept-Language zh-CN, naming accounts platform/ref", async () => {
     const { api, ws, solo, grouped } = await cleanMatrix();
     await post(api, grouped, [

@@ -139,9 +139,9 @@ export function drillsRouter(deps: AppDeps) {
 
   /** A saved run in the reader's words; an account erased since reads as a deleted account. */
   async function savedRun(row: DrillVerificationRow, lang: Lang) {
-    const ids = (row.report as { accounts: Array<{ account_id: string }> }).accounts.map((a) => a.account_id);
-    const provisional = reportFromStored(row.report, row.verdict, row.checkedAt, new Map(), "");
-    const names = await accountRefs(db, row.workspaceId, [...ids, ...namedIn(provisional)]);
+    const unnamed = reportFromStored(row.report, row.verdict, row.checkedAt, new Map(), "");
+    const ids = [...unnamed.accounts.map((a) => a.accountId), ...namedIn(unnamed)];
+    const names = await accountRefs(db, row.workspaceId, ids);
     const gone = translator(lang)("finding.part.deleted_account");
     const report = reportFromStored(row.report, row.verdict, row.checkedAt, names, gone);
     return {
