@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { systemClock } from "./clock.ts";
 import { runPrimary, workerCount } from "./cluster.ts";
+import { DRILL_CHECKS } from "./core/drill-verify.ts";
 import { ConfigError, parseEnv } from "./env.ts";
 import { errorCode, isDatabaseUnavailable } from "./errors.ts";
 import { localeLang } from "./i18n/cli.ts";
@@ -33,6 +34,9 @@ export async function main(argv: string[]): Promise<number> {
       case "workspace":
         if (sub !== "create") break;
         return await workspaceCreate(argv.slice(2));
+      case "drill":
+        if (sub !== "verify") break;
+        return await drillVerify(argv.slice(2));
       case "demo": {
         const { runDemo } = await import("./demo.ts");
         return await runDemo(argv.slice(1));
@@ -192,4 +196,126 @@ async function workspaceCreate(args: string[]): Promise<number> {
       throw err;
     }
   });
+}
+
+interface DrillAnswer {
+  id: string;
+  verdict: "pass" | "fail";
+  checked_at: string;
+  summary: string;
+  accounts: Array<{
+    platform: string;
+    ref: string;
+    checks: Array<{ check: string; ok: boolean; detail: string }>;
+  }>;
+  failed: Array<{ platform: string; ref: string; checks: Array<{ check: string; detail: string }> }>;
+}
+
+/**
+ * Asks a running server (its HTTP API, with a user token) whether the accounts are ready for a drill and
+ * prints its answer: 0 when they are, 1 when not, 2 when the question could not be asked or answered.
+ */
+async function drillVerify(args: string[]): Promise<number> {
+  let values: ReturnType<typeof parseDrillArgs>;
+  try {
+    values = parseDrillArgs(args);
+  } catch {
+    throw new UsageError("cli.drill_usage");
+  }
+  const base = values.url ?? process.env.TETHER_URL ?? "http://127.0.0.1:8787";
+  if (!/^https?:\/\/[^/\s]+/i.test(base)) throw new UsageError("cli.drill_bad_url", { value: base });
+  const token = values.token ?? process.env.TETHER_TOKEN;
+  if (!token) throw new UsageError("cli.drill_needs_token");
+  const query = new URLSearchParams();
+  if (values.platform) query.set("platform", values.platform);
+  if (values.group) query.set("group", values.group);
+  if (values.accounts) query.set("account_ids", values.accounts);
+  const url = `${base.replace(/\/+$/, "")}/v1/drills/verify${query.size > 0 ? `?${query}` : ""}`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, "accept-language": localeLang() },
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause;
+    const reason = cause?.code ?? (err as Error).name ?? String(err);
+    process.stderr.write(`tether: ${t("cli.drill_unreachable", { url: base, reason })}\n`);
+    return 2;
+  }
+  const text = await res.text();
+  if (res.status !== 200 && res.status !== 412) {
+    let message = text.slice(0, 300);
+    try {
+      message = (JSON.parse(text) as { error: { message: string } }).error.message;
+    } catch {
+      // not the API's envelope (a proxy, another server): show what came back
+    }
+    process.stderr.write(
+      `tether: ${t("cli.drill_refused", { url: base, status: String(res.status), message })}\n`,
+    );
+    return 2;
+  }
+  if (values.json) {
+    process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  } else {
+    process.stdout.write(drillTable(JSON.parse(text) as DrillAnswer));
+  }
+  return res.status === 200 ? 0 : 1;
+}
+
+function parseDrillArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: {
+      platform: { type: "string" },
+      group: { type: "string" },
+      accounts: { type: "string" },
+      json: { type: "boolean" },
+      url: { type: "string" },
+      token: { type: "string" },
+    },
+  }).values;
+}
+
+/** Terminal columns of a string: CJK and full-width characters take two. */
+const columns = (s: string) =>
+  [...s].reduce(
+    (n, ch) =>
+      n +
+      (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(
+        ch,
+      )
+        ? 2
+        : 1),
+    0,
+  );
+const pad = (s: string, width: number) => s + " ".repeat(Math.max(0, width - columns(s)));
+
+/** The answer as a table of accounts by check, then each failure's detail. */
+function drillTable(answer: DrillAnswer): string {
+  const headers = [t("cli.drill_col_account"), ...DRILL_CHECKS.map((check) => t(`cli.drill_col_${check}`))];
+  const rows = answer.accounts.map((a) => [
+    `${a.platform}/${a.ref}`,
+    ...DRILL_CHECKS.map((check) => {
+      const found = a.checks.find((c) => c.check === check);
+      return found?.ok ? t("cli.drill_ok") : t("cli.drill_failed");
+    }),
+  ]);
+  const widths = headers.map((h, i) => Math.max(columns(h), ...rows.map((r) => columns(r[i]!))));
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => pad(c, widths[i]!))
+      .join("  ")
+      .trimEnd()}\n`;
+  let out = `${t(answer.verdict === "pass" ? "cli.drill_pass" : "cli.drill_fail", { summary: answer.summary })}\n`;
+  if (rows.length > 0) out += `\n${line(headers)}${rows.map(line).join("")}`;
+  if (answer.failed.length > 0) {
+    out += `\n${t("cli.drill_failures")}\n`;
+    for (const a of answer.failed) {
+      for (const c of a.checks) out += `  ${a.platform}/${a.ref}  ${c.check}: ${c.detail}\n`;
+    }
+  }
+  return `${out}\n${t("cli.drill_run", { id: answer.id, at: answer.checked_at })}\n`;
 }

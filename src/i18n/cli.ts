@@ -23,6 +23,10 @@ export const en = {
                                           issue a user token (viewer | reviewer | admin); prints the secret once
   workspace create SLUG [--name N]        create a workspace and print its first admin token once
   demo                                    start a server on a fresh embedded database and feed it a simulated matrix
+  drill verify [--platform P] [--group G] [--accounts ID,ID] [--json] [--url URL] [--token T]
+                                          ask a running server whether the accounts are ready for a drill
+                                          (TETHER_URL, TETHER_TOKEN); exit 0 ready, 1 not ready, 2 usage or
+                                          connection error
 `,
   "cli.unknown_command": "unknown command: {command}",
   "cli.migrated": "migrations applied",
@@ -35,6 +39,25 @@ export const en = {
   "cli.dir_locked":
     "{dir} is in use by another tether process (pid {pid}), and a second process on it would lose this change; stop the server first (tokens can also be issued by the running server: POST /v1/tokens with an admin token)",
   "cli.database_unreachable": "cannot reach the database ({code}); start PostgreSQL or check DATABASE_URL",
+
+  "cli.drill_usage":
+    "usage: tether drill verify [--platform P] [--group G] [--accounts ID,ID] [--json] [--url URL] [--token T]",
+  "cli.drill_needs_token": "drill verify needs a user token: --token T or TETHER_TOKEN",
+  "cli.drill_bad_url": "--url must be an http:// or https:// URL, got {value}",
+  "cli.drill_unreachable": "cannot reach {url} ({reason}); is the server running? (--url or TETHER_URL)",
+  "cli.drill_refused": "{url} answered {status}: {message}",
+  "cli.drill_pass": "READY for the drill: {summary}",
+  "cli.drill_fail": "NOT READY for the drill: {summary}",
+  "cli.drill_col_account": "ACCOUNT",
+  "cli.drill_col_baseline": "BASELINE",
+  "cli.drill_col_open_alerts": "ALERTS",
+  "cli.drill_col_isolation": "ISOLATION",
+  "cli.drill_col_heartbeat": "HEARTBEAT",
+  "cli.drill_col_incident": "INCIDENT",
+  "cli.drill_ok": "ok",
+  "cli.drill_failed": "FAIL",
+  "cli.drill_failures": "What failed:",
+  "cli.drill_run": "run {id}, checked at {at}",
 
   "agent.usage": `usage: tether-agent <command> [options]
 
@@ -72,6 +95,10 @@ export const zh: Record<keyof typeof en, string> = {
                                           签发用户令牌（viewer | reviewer | admin）；密钥仅显示这一次
   workspace create SLUG [--name N]        创建工作区，并显示其首个管理员令牌（仅显示这一次）
   demo                                    在全新的内嵌数据库上启动服务器，并向其发送模拟的店铺账号矩阵数据
+  drill verify [--platform P] [--group G] [--accounts ID,ID] [--json] [--url URL] [--token T]
+                                          向运行中的服务器确认账号是否具备演练条件（TETHER_URL、
+                                          TETHER_TOKEN）；退出码 0 可以演练，1 尚不具备条件，2 用法错误或
+                                          无法连接
 `,
   "cli.unknown_command": "未知命令：{command}",
   "cli.migrated": "数据库迁移已完成",
@@ -84,6 +111,25 @@ export const zh: Record<keyof typeof en, string> = {
   "cli.dir_locked":
     "{dir} 正被另一个 tether 进程（pid {pid}）使用，再开一个进程操作它会丢失本次修改；请先停止服务器（也可以让运行中的服务器签发令牌：用管理员令牌调用 POST /v1/tokens）",
   "cli.database_unreachable": "无法连接数据库（{code}）；请启动 PostgreSQL 或检查 DATABASE_URL",
+
+  "cli.drill_usage":
+    "用法：tether drill verify [--platform P] [--group G] [--accounts ID,ID] [--json] [--url URL] [--token T]",
+  "cli.drill_needs_token": "drill verify 需要用户令牌：--token T 或环境变量 TETHER_TOKEN",
+  "cli.drill_bad_url": "--url 必须是 http:// 或 https:// 开头的地址，实际为 {value}",
+  "cli.drill_unreachable": "无法连接 {url}（{reason}）；服务器是否在运行？（--url 或 TETHER_URL）",
+  "cli.drill_refused": "{url} 返回 {status}：{message}",
+  "cli.drill_pass": "可以演练：{summary}",
+  "cli.drill_fail": "尚不具备演练条件：{summary}",
+  "cli.drill_col_account": "账号",
+  "cli.drill_col_baseline": "基线",
+  "cli.drill_col_open_alerts": "告警",
+  "cli.drill_col_isolation": "隔离",
+  "cli.drill_col_heartbeat": "心跳",
+  "cli.drill_col_incident": "平台故障",
+  "cli.drill_ok": "通过",
+  "cli.drill_failed": "未通过",
+  "cli.drill_failures": "未通过的检查：",
+  "cli.drill_run": "验证记录 {id}，检查时间 {at}",
 
   "agent.usage": `用法：tether-agent <命令> [选项]
 

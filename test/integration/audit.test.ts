@@ -35,7 +35,8 @@ const ACTIONS: Record<string, string> = {
   "POST /v1/alerts/:alert/dismiss": "alert.dismiss",
   "POST /v1/alerts/:alert/trust": "alert.trust",
 };
-const TELEMETRY = ["POST /v1/events", "POST /v1/preflight"];
+/** Agents' telemetry, and a read that takes its scope in a POST body (a drill verification is saved, not audited). */
+const TELEMETRY = ["POST /v1/events", "POST /v1/preflight", "POST /v1/drills/verify"];
 
 /** A workspace with one of everything a route of the table may name, all live and in reach. */
 async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
@@ -62,7 +63,14 @@ async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
   return {
     api,
     ws,
-    ids: { account, alert: alert.id, environment: env.id, token: token.body.id, incident: incident.body.id },
+    ids: {
+      account,
+      alert: alert.id,
+      environment: env.id,
+      token: token.body.id,
+      incident: incident.body.id,
+      drill: (await api.get("/v1/drills/verify", ws.viewer)).body.id,
+    },
   };
 }
 

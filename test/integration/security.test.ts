@@ -192,6 +192,7 @@ describe("authentication and roles on every protected route", () => {
       title: "auth fixture",
       started_at: "2026-01-01T00:00:00Z",
     });
+    const drill = await api.get("/v1/drills/verify", ws.viewer);
     const doomed = await api.post("/v1/tokens", ws.admin, { name: uid("doomed-"), role: "admin" });
     expect((await api.del(`/v1/tokens/${doomed.body.id}`, ws.admin)).status).toBe(200);
     const other = await agentWorkspace();
@@ -206,6 +207,7 @@ describe("authentication and roles on every protected route", () => {
         environment: environmentId,
         token: target.body.id,
         incident: incident.body.id,
+        drill: drill.body.id,
       },
       reach: {
         agent: other.agent,
@@ -299,6 +301,7 @@ describe("workspace isolation", () => {
       title: "isolation fixture",
       started_at: "2026-01-01T00:00:00Z",
     });
+    const drill = await A.api.get("/v1/drills/verify", A.ws.viewer);
     Object.assign(f, {
       api: A.api,
       a: A.ws,
@@ -310,6 +313,7 @@ describe("workspace isolation", () => {
         environment: A.environmentId,
         token: A.agentTokenId,
         incident: incident.body.id,
+        drill: drill.body.id,
       },
       bEnvironment: bEnv.id,
     });
@@ -334,6 +338,8 @@ describe("workspace isolation", () => {
     ["GET", "/v1/incidents/:incident/review"],
     ["POST", "/v1/accounts/:account/overrides", { operation: "binding_change", reason: "mine now" }],
     ["GET", "/v1/accounts/:account/overrides"],
+    ["GET", "/v1/drills/verifications/:drill"],
+    ["GET", "/v1/drills/verify?account_ids=:account"],
   ];
   it.each(foreign)("answers 404 to %s %s with another workspace's id", async (method, path, body) => {
     const res = await f.api.call(method, fillPath(path, f.aIds), f.b.admin, body);

@@ -13,11 +13,12 @@ export interface RouteIds {
   environment: string;
   token: string;
   incident: string;
+  drill: string;
 }
 
 export interface ProtectedRoute {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** with `:alert`, `:account`, `:environment` or `:token` where an id goes */
+  /** with `:alert`, `:account`, `:environment`, `:token`, `:incident` or `:drill` where an id goes */
   path: string;
   /** the callers the API documents as allowed */
   allowed: readonly Caller[];
@@ -133,11 +134,16 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
       reached: 404,
     }),
   ),
+  // Reached in a workspace with no established account: the verification runs and fails.
+  { method: "GET", path: "/v1/drills/verify", allowed: READERS, reached: 412 },
+  { method: "POST", path: "/v1/drills/verify", allowed: READERS, body: () => ({}), reached: 412 },
+  { method: "GET", path: "/v1/drills/verifications", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/drills/verifications/:drill", allowed: READERS, reached: 404 },
 ];
 
 /** "GET /v1/accounts/{id}": a table row named as the OpenAPI document names its operation. */
 export const openApiName = (route: ProtectedRoute) =>
-  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident)\b/g, "{id}")}`;
+  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident|drill)\b/g, "{id}")}`;
 
 /** Ids that name nothing, in any workspace. */
 export const MISSING_IDS: RouteIds = {
@@ -146,11 +152,12 @@ export const MISSING_IDS: RouteIds = {
   environment: "env_00000000000000000000000000",
   token: "tok_00000000000000000000000000",
   incident: "inc_00000000000000000000000000",
+  drill: "drv_00000000000000000000000000",
 };
 
 export function fillPath(template: string, ids: RouteIds): string {
   return template.replace(
-    /:(alert|account|environment|token|incident)\b/g,
+    /:(alert|account|environment|token|incident|drill)\b/g,
     (_, name: keyof RouteIds) => ids[name],
   );
 }
