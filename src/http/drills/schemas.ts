@@ -1,15 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { DRILL_CHECKS } from "../../core/drill-verify.ts";
 import { SlugSchema } from "../events/schemas.ts";
+import { printable } from "../openapi.ts";
 
 /** At most this many account ids in one scope. */
 export const MAX_SCOPE_IDS = 500;
 
-const GroupSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[^\p{C}]+$/u, "must be printable characters");
+const GroupSchema = printable(64);
 
 const AccountIdSchema = z
   .string()
