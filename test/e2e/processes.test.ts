@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type FindingText, renderText } from "../../src/core/finding-text.ts";
 import type { EventBody } from "../../src/http/events/schemas.ts";
 import { mulberry32 } from "../../src/prng.ts";
 import { type ServerProcess, startServerProcess } from "../../src/server-process.ts";
@@ -332,10 +333,21 @@ describe.runIf(inject("databaseUrl"))(
       expect
         .soft({ rows: stored.length, ids: new Set(stored.map((r) => r.id)).size })
         .toEqual({ rows: N, ids: N });
+      const names = new Map([...accountIds].map(([ref, id]) => [id, { platform: "tiktok_shop", ref }]));
       const storedApart = stored
         .map((r) => ({
           // an event without findings may be stored as NULL
-          stored: { id: r.id, account_id: r.account_id, risk: Number(r.risk), findings: r.findings ?? [] },
+          stored: {
+            id: r.id,
+            account_id: r.account_id,
+            risk: Number(r.risk),
+            // Stored findings keep their sentence as data; the answer words it (English, accounts by ref).
+            findings: (r.findings ?? []).map((f: Verdict["findings"][number] & { text?: FindingText }) => ({
+              rule: f.rule,
+              severity: f.severity,
+              message: f.text ? renderText("en", f.text, names) : f.message,
+            })),
+          },
           answered: answers.a.get(r.id),
           account: accountIds.get(byId.get(r.id)?.account?.ref ?? ""),
         }))
