@@ -1,17 +1,32 @@
 /**
  * tether's one message catalogue, in English and Simplified Chinese. Each area keeps its words in its own file
- * (console, findings, incidents, errors, cli); English defines the keys and the Chinese table of each area is
- * typed against it, so a key missing in either language fails `npm run typecheck`, and test/unit/i18n.test.ts
+ * (console, findings, incidents, errors, cli, drill-report); English defines the keys and the Chinese table of
+ * each area is typed against it, so a key missing in either language fails `npm run typecheck`, and test/unit/i18n.test.ts
  * fails on an empty or untranslated one. `{name}` marks a parameter, filled by `translator()`.
  */
 import * as cli from "./cli.ts";
 import * as consoleWords from "./console.ts";
+import * as drillReport from "./drill-report.ts";
 import * as errors from "./errors.ts";
 import * as findings from "./findings.ts";
 import * as incidents from "./incidents.ts";
 
-const en = { ...consoleWords.en, ...findings.en, ...incidents.en, ...errors.en, ...cli.en };
-const zhCN: Catalogue = { ...consoleWords.zh, ...findings.zh, ...incidents.zh, ...errors.zh, ...cli.zh };
+const en = {
+  ...consoleWords.en,
+  ...findings.en,
+  ...incidents.en,
+  ...errors.en,
+  ...cli.en,
+  ...drillReport.en,
+};
+const zhCN: Catalogue = {
+  ...consoleWords.zh,
+  ...findings.zh,
+  ...incidents.zh,
+  ...errors.zh,
+  ...cli.zh,
+  ...drillReport.zh,
+};
 
 export type MessageKey = keyof typeof en;
 export type Catalogue = Record<MessageKey, string>;
