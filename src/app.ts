@@ -20,6 +20,7 @@ import { auditRouter } from "./http/audit/routes.ts";
 import { consoleRouter, pageSecurityHeaders } from "./http/console/routes.tsx";
 import type { AppDeps } from "./http/context.ts";
 import { DOCS_SCRIPT, DOCS_STYLE, docsPage } from "./http/docs.ts";
+import { drillRehearsalRouter } from "./http/drills/rehearsal-routes.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter, INGEST_PATH } from "./http/events/routes.ts";
 import { MAX_INGEST_BODY_BYTES } from "./http/events/schemas.ts";
@@ -134,6 +135,7 @@ export function createApp(
   app.route("/", preflightRouter(deps));
   app.route("/", overridesRouter(deps));
   app.route("/", auditRouter(deps));
+  app.route("/", drillRehearsalRouter(deps));
 
   serveApiDocument(app);
   app.use("/docs", pageSecurityHeaders());
