@@ -145,7 +145,7 @@ export async function scopeAccountIds(
     sql`select a.id from accounts a where a.workspace_id = ${workspaceId} and a.platform = ${platform}
       and ${
         scope.group
-          ? sql`a."group" = ${scope.group}`
+          ? sql`a.isolation_group = ${scope.group}`
           : sql`a.id in (select jsonb_array_elements_text(${jsonParam(scope.account_ids ?? [])}))`
       }
       order by a.id`,
