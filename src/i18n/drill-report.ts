@@ -2,6 +2,8 @@
 export const en = {
   "api.thing.drill": "drill",
   "api.drill_ended": "drill {id} has already ended",
+  "drill.badge": "drill",
+  "drill.report_link": "Download the drill report (Markdown)",
 
   "drill.figure.accounts": "Accounts that reported",
   "drill.figure.environments": "Environments that reported",
@@ -63,6 +65,8 @@ export const en = {
 export const zh: Record<keyof typeof en, string> = {
   "api.thing.drill": "演练",
   "api.drill_ended": "演练 {id} 已经结束",
+  "drill.badge": "演练",
+  "drill.report_link": "下载演练报告（Markdown）",
 
   "drill.figure.accounts": "上报数据的账号",
   "drill.figure.environments": "上报数据的环境",

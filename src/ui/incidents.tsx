@@ -25,6 +25,7 @@ export interface IncidentLine {
   startedAt: Date;
   endedAt: Date | null;
   cases: number;
+  kind?: "incident" | "drill";
 }
 
 export interface IncidentFilter {
@@ -131,6 +132,7 @@ export function IncidentsPage(
                   <td>{i.region ?? <span class="muted">{t("inc.all_regions")}</span>}</td>
                   <td>
                     <a href={`/console/incidents/${i.id}`}>{i.title}</a>
+                    {i.kind === "drill" ? <DrillBadge t={t} /> : null}
                   </td>
                   <td>{t(`inc.source_${i.source}`)}</td>
                   <td>
@@ -474,9 +476,19 @@ function ReviewSection({ t, review }: { t: Translate; review: Review }) {
   );
 }
 
+/** A drill is an incident rehearsed on purpose: say so wherever it is listed or shown. */
+function DrillBadge({ t }: { t: Translate }) {
+  return (
+    <>
+      {" "}
+      <span class="state state-drill">{t("drill.badge")}</span>
+    </>
+  );
+}
+
 export function IncidentPage(
   props: PageFrame & {
-    incident: ReviewedIncident;
+    incident: ReviewedIncident & { kind?: "incident" | "drill" };
     review: Review;
     cases: Case<AlertRow>[];
     names: Map<string, AccountName>;
@@ -496,7 +508,15 @@ export function IncidentPage(
       <h1>
         <span class={`state state-${incident.status}`}>{t(`inc.status_${incident.status}`)}</span>{" "}
         {incident.platform}: {incident.title}
+        {incident.kind === "drill" ? <DrillBadge t={t} /> : null}
       </h1>
+      {incident.kind === "drill" ? (
+        <p>
+          <a href={`/console/incidents/${incident.id}/drill-report.md`} download="">
+            {t("drill.report_link")}
+          </a>
+        </p>
+      ) : null}
       {props.flash ? (
         <p class="flash" role="status">
           {props.flash}
