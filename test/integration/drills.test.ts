@@ -368,3 +368,53 @@ describe("drills", () => {
     });
   });
 });
+
+describe("drills in the console", () => {
+  async function page(path: string, cookie: string) {
+    const res = await t.app.request(path, { headers: { cookie }, redirect: "manual" });
+    return { status: res.status, type: res.headers.get("content-type") ?? "", text: await res.text() };
+  }
+
+  it("badges a drill in the incident list and page, and links its report; a real incident has neither", async () => {
+    const api = client(t.app);
+    const ws = await newWorkspace(t.database);
+    t.clock.set(new Date("2026-02-16T09:00:00Z"));
+    const drill = (
+      await api.post("/v1/drills", ws.reviewer, {
+        platform: "amazon",
+        title: "Amazon outage rehearsal",
+        planned_minutes: 20,
+      })
+    ).body;
+    const real = (
+      await api.post("/v1/incidents", ws.reviewer, { platform: "amazon", title: "Amazon is down" })
+    ).body;
+    const login = await t.app.request("/console/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+      body: new URLSearchParams({ token: ws.viewer }).toString(),
+      redirect: "manual",
+    });
+    expect(login.status).toBe(303);
+    const session = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+
+    const list = await page("/console/incidents", `${session}; tether_lang=en`);
+    const rowOf = (html: string, id: string) =>
+      new RegExp(`<tr[^>]*data-incident="${id}"[^>]*>([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "";
+    expect(rowOf(list.text, drill.id)).toContain('<span class="state state-drill">drill</span>');
+    expect(rowOf(list.text, real.id)).not.toContain("state-drill");
+    const zh = await page("/console/incidents", `${session}; tether_lang=zh-CN`);
+    expect(rowOf(zh.text, drill.id)).toContain('<span class="state state-drill">演练</span>');
+
+    const shown = await page(`/console/incidents/${drill.id}`, `${session}; tether_lang=en`);
+    expect(shown.text).toContain(`href="/console/incidents/${drill.id}/drill-report.md"`);
+    const other = await page(`/console/incidents/${real.id}`, `${session}; tether_lang=en`);
+    expect(other.text).not.toContain("drill-report.md");
+
+    const md = await page(`/console/incidents/${drill.id}/drill-report.md`, session);
+    expect(md.status).toBe(200);
+    expect(md.type).toContain("text/markdown");
+    expect(md.text).toContain("# Drill report: Amazon outage rehearsal / 演练报告：Amazon outage rehearsal");
+    expect((await page(`/console/incidents/${real.id}/drill-report.md`, session)).status).toBe(404);
+  });
+});
