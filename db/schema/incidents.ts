@@ -23,8 +23,10 @@ export const incidents = pgTable(
     createdBy: text("created_by").notNull(),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
-    /** a drill is a declared incident a team rehearses on (docs/adr/0019): the rules see an incident either way */
-    kind: text("kind", { enum: ["incident", "drill"] }).notNull().default("incident"),
+    /** a drill is a declared incident rehearsed on purpose (docs/adr/0019); the rules see an incident either way */
+    kind: text("kind", { enum: ["incident", "drill"] })
+      .notNull()
+      .default("incident"),
     /** drills only: the rehearsed length, and the instant the drill ends by itself */
     plannedMinutes: integer("planned_minutes"),
     plannedEndAt: ts("planned_end_at"),
