@@ -46,7 +46,7 @@ interface Input {
 async function reportOf(ctx: Pick<ServiceContext, "db">, input: Input): Promise<DrillReport> {
   const { db } = ctx;
   const { workspaceId, settings, now } = input;
-  const drill = input.drill as DrillIncident;
+  const drill: DrillIncident = input.drill;
   const span = drillSpan(drill, now);
   const scope: ReviewScope = { platform: drill.platform, region: null, ...span };
   const accountIds = await scopeAccountIds(db, workspaceId, drill.platform, drill.scope);
@@ -108,9 +108,9 @@ export async function buildDrillReport({
 }): Promise<DrillReport> {
   const report = await reportOf(ctx, input);
   if (input.compare === false) return report;
-  const drill = input.drill as DrillIncident;
+  const drill: DrillIncident = input.drill;
   const earlier = await earlierDrills(ctx.db, input.workspaceId, drill.platform, drill.startedAt);
-  const previous = earlier.find((d) => sameScope(d as DrillIncident, drill));
+  const previous = earlier.find((d) => sameScope(d, drill));
   if (!previous) return report;
   const before = await reportOf(ctx, { ...input, drill: previous });
   report.comparison = {
