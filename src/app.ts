@@ -135,6 +135,7 @@ export function createApp(
   app.route("/", preflightRouter(deps));
   app.route("/", overridesRouter(deps));
   app.route("/", auditRouter(deps));
+  // Last of the /v1/drills routers: its `GET /v1/drills/{id}` would otherwise take `verify` for an id.
   app.route("/", drillRehearsalRouter(deps));
 
   serveApiDocument(app);
