@@ -20,6 +20,7 @@ import { auditRouter } from "./http/audit/routes.ts";
 import { consoleRouter, pageSecurityHeaders } from "./http/console/routes.tsx";
 import type { AppDeps } from "./http/context.ts";
 import { DOCS_SCRIPT, DOCS_STYLE, docsPage } from "./http/docs.ts";
+import { drillRehearsalRouter } from "./http/drills/rehearsal-routes.ts";
 import { drillsRouter } from "./http/drills/routes.ts";
 import { environmentsRouter } from "./http/environments/routes.ts";
 import { eventsRouter, INGEST_PATH } from "./http/events/routes.ts";
@@ -136,6 +137,8 @@ export function createApp(
   app.route("/", overridesRouter(deps));
   app.route("/", auditRouter(deps));
   app.route("/", drillsRouter(deps));
+  // Last of the /v1/drills routers: its `GET /v1/drills/{id}` would otherwise take `verify` for an id.
+  app.route("/", drillRehearsalRouter(deps));
 
   serveApiDocument(app);
   app.use("/docs", pageSecurityHeaders());

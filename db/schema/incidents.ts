@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -23,6 +23,15 @@ export const incidents = pgTable(
     createdBy: text("created_by").notNull(),
     createdAt: ts("created_at").notNull(),
     updatedAt: ts("updated_at").notNull(),
+    /** a drill is a declared incident rehearsed on purpose (docs/adr/0019); the rules see an incident either way */
+    kind: text("kind", { enum: ["incident", "drill"] })
+      .notNull()
+      .default("incident"),
+    /** drills only: the rehearsed length, and the instant the drill ends by itself */
+    plannedMinutes: integer("planned_minutes"),
+    plannedEndAt: ts("planned_end_at"),
+    /** drills only: the accounts the drill is about, narrower than the platform (`{group}` or `{account_ids}`) */
+    scope: jsonb("scope").$type<{ group?: string; account_ids?: string[] }>(),
   },
   (t) => [
     index("incidents_workspace_idx").on(t.workspaceId, t.id),

@@ -1,11 +1,12 @@
 /**
  * tether's one message catalogue, in English and Simplified Chinese. Each area keeps its words in its own file
- * (console, findings, incidents, errors, cli, drills); English defines the keys and the Chinese table of each area is
- * typed against it, so a key missing in either language fails `npm run typecheck`, and test/unit/i18n.test.ts
- * fails on an empty or untranslated one. `{name}` marks a parameter, filled by `translator()`.
+ * (console, findings, incidents, errors, cli, drills, drill-report); English defines the keys and the Chinese
+ * table of each area is typed against it, so a key missing in either language fails `npm run typecheck`, and
+ * test/unit/i18n.test.ts fails on an empty or untranslated one. `{name}` marks a parameter, filled by `translator()`.
  */
 import * as cli from "./cli.ts";
 import * as consoleWords from "./console.ts";
+import * as drillReport from "./drill-report.ts";
 import * as drills from "./drills.ts";
 import * as errors from "./errors.ts";
 import * as findings from "./findings.ts";
@@ -18,6 +19,7 @@ const en = {
   ...errors.en,
   ...cli.en,
   ...drills.en,
+  ...drillReport.en,
 };
 const zhCN: Catalogue = {
   ...consoleWords.zh,
@@ -26,6 +28,7 @@ const zhCN: Catalogue = {
   ...errors.zh,
   ...cli.zh,
   ...drills.zh,
+  ...drillReport.zh,
 };
 
 export type MessageKey = keyof typeof en;

@@ -326,6 +326,7 @@ async function write(tx: TxPipeline, requests: BatchRequest[], judge: BatchJudge
       windows.map(({ w, p, f, t }) => ({ w, p, f, t, h: settingsOf(w).incident.holdMinutes })),
       now,
       "load_incidents_for_detection",
+      true,
     ),
   ]);
   const [statsRows, currentRows] = results.slice(-2);

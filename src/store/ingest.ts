@@ -245,14 +245,16 @@ export const loadAllowances = (
 
 /**
  * Incidents of these workspaces' platforms overlapping each window. A detected incident whose failures
- * stopped for the hold period ends at `last failure + hold` here even before a read settles its stored status.
+ * stopped for the hold period ends at `last failure + hold` here even before a read settles its stored status;
+ * a drill ends at its planned end. Detection passes `realOnly`: a real outage never folds into a drill.
  */
 export const loadIncidents = (
   windows: Array<{ w: string; p: string; f: string; t: string; h: number }>,
   now: Date,
   name = "load_incidents",
+  realOnly = false,
 ): Statement => {
-  const ended = `coalesce(i.ended_at, case when i.source = 'detected'
+  const ended = `coalesce(i.ended_at, i.planned_end_at, case when i.source = 'detected'
       and i.last_failure_at + make_interval(mins => x.h) <= $2::timestamptz then i.last_failure_at + make_interval(mins => x.h) end)`;
   return {
     name,
@@ -260,7 +262,7 @@ export const loadIncidents = (
         ${ms("i.started_at")} as started_ms, ${ms(ended)} as ended_ms
       from jsonb_to_recordset($1::jsonb) as x(w text, p text, f timestamptz, t timestamptz, h int)
       join incidents i on i.workspace_id = x.w and i.platform = x.p
-      where i.started_at <= x.t and (${ended} is null or ${ended} >= x.f)
+      where i.started_at <= x.t and (${ended} is null or ${ended} >= x.f)${realOnly ? " and i.kind = 'incident'" : ""}
       order by i.id`,
     params: [json(windows), iso(now)],
   };

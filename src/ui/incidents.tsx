@@ -18,6 +18,7 @@ export const INCIDENT_STATUSES = ["active", "closed"] as const;
 /** An incident as the list shows it: the review's view of it, and how many cases were raised under it. */
 export interface IncidentLine extends Omit<ReviewedIncident, "evidence"> {
   cases: number;
+  kind?: "incident" | "drill";
 }
 
 export interface IncidentFilter {
@@ -124,6 +125,7 @@ export function IncidentsPage(
                   <td>{i.region ?? <span class="muted">{t("inc.all_regions")}</span>}</td>
                   <td>
                     <a href={`/console/incidents/${i.id}`}>{i.title}</a>
+                    {i.kind === "drill" ? <DrillBadge t={t} /> : null}
                   </td>
                   <td>{t(`inc.source_${i.source}`)}</td>
                   <td>
@@ -467,9 +469,19 @@ function ReviewSection({ t, review }: { t: Translate; review: Review }) {
   );
 }
 
+/** A drill is an incident rehearsed on purpose: say so wherever it is listed or shown. */
+function DrillBadge({ t }: { t: Translate }) {
+  return (
+    <>
+      {" "}
+      <span class="state state-drill">{t("drill.badge")}</span>
+    </>
+  );
+}
+
 export function IncidentPage(
   props: PageFrame & {
-    incident: ReviewedIncident;
+    incident: ReviewedIncident & { kind?: "incident" | "drill" };
     review: Review;
     cases: Case<AlertRow>[];
     names: Map<string, AccountName>;
@@ -489,7 +501,15 @@ export function IncidentPage(
       <h1>
         <span class={`state state-${incident.status}`}>{t(`inc.status_${incident.status}`)}</span>{" "}
         {incidentName(incident)}
+        {incident.kind === "drill" ? <DrillBadge t={t} /> : null}
       </h1>
+      {incident.kind === "drill" ? (
+        <p>
+          <a href={`/console/incidents/${incident.id}/drill-report.md`} download="">
+            {t("drill.report_link")}
+          </a>
+        </p>
+      ) : null}
       {props.flash ? (
         <p class="flash" role="status">
           {props.flash}

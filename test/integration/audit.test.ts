@@ -29,6 +29,8 @@ const ACTIONS: Record<string, string> = {
   "PATCH /v1/settings": "settings.updated",
   "POST /v1/incidents": "incident.declared",
   "POST /v1/incidents/:incident/close": "incident.closed",
+  "POST /v1/drills": "drill.started",
+  "POST /v1/drills/:incident/end": "drill.ended",
   "POST /v1/accounts/:account/overrides": "override.granted",
   "POST /v1/alerts/:alert/acknowledge": "alert.acknowledge",
   "POST /v1/alerts/:alert/resolve": "alert.resolve",
@@ -55,10 +57,11 @@ async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
   const alert = (await api.get(`/v1/alerts?account_id=${account}&rule=timezone_mismatch`, ws.admin)).body
     .alerts[0];
   const token = await api.post("/v1/tokens", ws.admin, { name: uid("target-"), role: "viewer" });
-  const incident = await api.post("/v1/incidents", ws.reviewer, {
+  // A drill is an incident too: the incident routes and the drill routes all reach it.
+  const incident = await api.post("/v1/drills", ws.reviewer, {
     platform: "amazon",
     title: "audit fixture",
-    started_at: "2026-01-01T00:00:00Z",
+    planned_minutes: 60,
   });
   return {
     api,

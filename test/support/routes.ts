@@ -117,6 +117,17 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { method: "GET", path: "/v1/incidents/:incident/review", allowed: READERS, reached: 404 },
   {
     method: "POST",
+    path: "/v1/drills",
+    allowed: REVIEWERS,
+    body: () => ({ platform: "amazon", planned_minutes: 1 }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/drills", allowed: READERS, reached: 200 },
+  { method: "GET", path: "/v1/drills/:incident", allowed: READERS, reached: 404 },
+  { method: "POST", path: "/v1/drills/:incident/end", allowed: REVIEWERS, reached: 404 },
+  { method: "GET", path: "/v1/drills/:incident/report", allowed: READERS, reached: 404 },
+  {
+    method: "POST",
     path: "/v1/accounts/:account/overrides",
     allowed: REVIEWERS,
     body: () => ({ operation: "binding_change", minutes: 30, reason: "support ticket 42" }),

@@ -17,6 +17,7 @@ import {
 import { type AlertRow, listAlerts } from "../../store/alerts.ts";
 import { accountLinksPage } from "../../store/associations.ts";
 import { writeAudit } from "../../store/audit.ts";
+import { drillIdsAmong } from "../../store/drills-rehearsal.ts";
 import { AlertSchema, alertJson } from "../alerts/routes.ts";
 import type { AppDeps } from "../context.ts";
 import { ADMIN, VIEWER } from "../middleware/auth.ts";
@@ -196,8 +197,13 @@ async function* exportChunks(
       await listAlerts(db, workspaceId, { accountId: account.id }, EXPORT_PAGE, before),
       EXPORT_PAGE,
     );
+    const drills = await drillIdsAmong(
+      db,
+      workspaceId,
+      found.items.map((a) => a.incidentId),
+    );
     for (const a of found.items) {
-      yield `${first ? "" : ","}${json(alertJson(a))}`;
+      yield `${first ? "" : ","}${json(alertJson(a, a.summary, drills))}`;
       first = false;
     }
     if (!found.next_cursor) break;

@@ -3,6 +3,7 @@ import { SEVERITIES } from "../../core/model.ts";
 import { notFound } from "../../errors.ts";
 import { actOnAlerts, WORKFLOW } from "../../services/act-on-alerts.ts";
 import { type AlertRow, getAlert, listAlerts } from "../../store/alerts.ts";
+import { drillIdsAmong } from "../../store/drills-rehearsal.ts";
 import type { AppDeps } from "../context.ts";
 import { REVIEWER, VIEWER } from "../middleware/auth.ts";
 import { errorResponses, IdParam, jsonResponse, newRouter, text } from "../openapi.ts";
@@ -22,6 +23,8 @@ export const AlertSchema = z
     status: z.enum(STATUSES),
     account_ids: z.array(z.string()),
     incident_id: z.string().nullable(),
+    /** the drill the alert was raised in: its incident is a drill (docs/drills-rehearsal.md) */
+    drill_id: z.string().nullable(),
     key: z.string(),
     summary: z.string(),
     evidence: z.record(z.string(), z.unknown()),
@@ -35,8 +38,15 @@ export const AlertSchema = z
   })
   .openapi("Alert");
 
-/** An alert as the API shows it; `summary` in the reader's language when the route worded it. */
-export function alertJson(a: AlertRow, summary = a.summary): z.infer<typeof AlertSchema> {
+/**
+ * An alert as the API shows it; `summary` in the reader's language when the route worded it, `drills` the
+ * drill ids among the alerts' incidents (drillIdsAmong).
+ */
+export function alertJson(
+  a: AlertRow,
+  summary = a.summary,
+  drills: ReadonlySet<string> = new Set(),
+): z.infer<typeof AlertSchema> {
   return {
     id: a.id,
     rule: a.rule,
@@ -44,6 +54,7 @@ export function alertJson(a: AlertRow, summary = a.summary): z.infer<typeof Aler
     status: a.status,
     account_ids: a.accountIds,
     incident_id: a.incidentId,
+    drill_id: a.incidentId !== null && drills.has(a.incidentId) ? a.incidentId : null,
     key: a.key,
     summary,
     evidence: a.evidence,
@@ -143,8 +154,16 @@ export function alertsRouter(deps: AppDeps) {
         q.limit,
       );
       const summaries = await alertSummaries(db, auth.workspaceId, readerLang(c), found.items);
+      const drills = await drillIdsAmong(
+        db,
+        auth.workspaceId,
+        found.items.map((a) => a.incidentId),
+      );
       return c.json(
-        { alerts: found.items.map((a, i) => alertJson(a, summaries[i])), next_cursor: found.next_cursor },
+        {
+          alerts: found.items.map((a, i) => alertJson(a, summaries[i], drills)),
+          next_cursor: found.next_cursor,
+        },
         200,
       );
     })
@@ -153,7 +172,8 @@ export function alertsRouter(deps: AppDeps) {
       const row = await getAlert(db, workspaceId, c.req.valid("param").id);
       if (!row) throw notFound("alert");
       const [summary] = await alertSummaries(db, workspaceId, readerLang(c), [row]);
-      return c.json(alertJson(row, summary), 200);
+      const drills = await drillIdsAmong(db, workspaceId, [row.incidentId]);
+      return c.json(alertJson(row, summary, drills), 200);
     });
 
   const summaries = {
@@ -180,7 +200,8 @@ export function alertsRouter(deps: AppDeps) {
         },
       });
       const [summary] = await alertSummaries(db, auth.workspaceId, readerLang(c), [row!]);
-      return c.json(alertJson(row!, summary), 200);
+      const drills = await drillIdsAmong(db, auth.workspaceId, [row!.incidentId]);
+      return c.json(alertJson(row!, summary, drills), 200);
     });
   }
   return router;

@@ -2,10 +2,13 @@
 /** The incident list and its declare form, one incident with its timeline and review, closing one. */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { drillMarkdown } from "../../core/drill-report.ts";
 import { reviewMarkdown } from "../../core/review.ts";
+import { buildDrillReport } from "../../services/build-drill-report.ts";
 import { buildReview } from "../../services/build-review.ts";
 import { closeIncident } from "../../services/close-incident.ts";
 import { declareIncident } from "../../services/declare-incident.ts";
+import { endDueDrills, getDrill } from "../../store/drills-rehearsal.ts";
 import { closeQuietIncidents, getIncident, listIncidents } from "../../store/incidents.ts";
 import { type DeclareDraft, INCIDENT_STATUSES, IncidentPage, IncidentsPage } from "../../ui/incidents.tsx";
 import type { AuthInfo } from "../context.ts";
@@ -178,6 +181,22 @@ export function incidentPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     return c.body(reviewMarkdown(review), 200, {
       "content-type": "text/markdown; charset=utf-8",
       "content-disposition": `attachment; filename="review-${incident.id}.md"`,
+    });
+  });
+
+  // A drill's report, downloaded by a signed-in reader as the API's Markdown (English and Chinese).
+  router.get("/incidents/:id/drill-report.md", async (c) => {
+    const auth = c.get("auth");
+    await endDueDrills(db, auth.workspaceId, deps.clock.now());
+    const drill = await getDrill(db, auth.workspaceId, c.req.param("id") ?? "");
+    if (!drill) return fail(c, 404, c.get("t")("inc.not_found"));
+    const report = await buildDrillReport({
+      ctx: { db },
+      input: { workspaceId: auth.workspaceId, drill, settings: auth.settings, now: deps.clock.now() },
+    });
+    return c.body(drillMarkdown(report), 200, {
+      "content-type": "text/markdown; charset=utf-8",
+      "content-disposition": `attachment; filename="drill-${drill.id}.md"`,
     });
   });
 

@@ -61,6 +61,7 @@ export function preflightRouter(deps: AppDeps) {
         decision: answer.decision,
         reasons,
         incident: incident ? incidentJson(incident) : null,
+        drill_id: incident?.kind === "drill" ? incident.id : null,
       },
       200,
     );

@@ -18,6 +18,8 @@ export const PreflightResponseSchema = z
     decision: z.enum(["allow", "warn", "deny"]),
     reasons: z.array(FindingSchema),
     incident: IncidentSchema.nullable(),
+    /** the drill the answer was given in, when the incident is a drill */
+    drill_id: z.string().nullable(),
   })
   .openapi("PreflightResponse");
 
