@@ -14,8 +14,13 @@ export function createMetrics() {
   });
   const incidentsActive = new Gauge({
     name: "tether_incidents_active",
-    help: "Active platform incidents, across all workspaces, by source: declared or detected (read from the database at scrape time)",
+    help: "Active platform incidents (drills excluded), across all workspaces, by source: declared or detected (read from the database at scrape time)",
     labelNames: ["source"],
+    registers: [registry],
+  });
+  const drillsActive = new Gauge({
+    name: "tether_drills_active",
+    help: "Fault drills in progress (incidents marked as drills; not counted in tether_incidents_active), across all workspaces",
     registers: [registry],
   });
   return {
@@ -86,16 +91,19 @@ export function createMetrics() {
     }),
     alertsOpen,
     incidentsActive,
+    drillsActive,
     /** Sets the database gauges from one reading; every severity and source gets a series, zeros included. */
     setWorkload(counts: WorkloadCounts) {
       for (const severity of SEVERITIES) alertsOpen.set({ severity }, counts.openAlerts[severity] ?? 0);
       for (const source of INCIDENT_SOURCES)
         incidentsActive.set({ source }, counts.activeIncidents[source] ?? 0);
+      drillsActive.set(counts.activeDrills);
     },
     /** The database could not be read: no series rather than stale numbers. */
     clearWorkload() {
       alertsOpen.reset();
       incidentsActive.reset();
+      drillsActive.reset();
     },
   };
 }
@@ -104,6 +112,7 @@ export function createMetrics() {
 export interface WorkloadCounts {
   openAlerts: Partial<Record<string, number>>;
   activeIncidents: Partial<Record<string, number>>;
+  activeDrills: number;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

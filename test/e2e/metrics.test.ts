@@ -134,6 +134,7 @@ describe("/metrics", () => {
     for (const name of [
       "tether_alerts_open",
       "tether_incidents_active",
+      "tether_drills_active",
       "tether_notification_deliveries_total",
       "tether_ingest_queue_events",
       "tether_ingest_commit_duration_seconds",
@@ -183,13 +184,16 @@ describe("/metrics", () => {
     expect(value(after, "tether_ingest_queue_events")).toBe(0);
   });
 
-  it("counts open alerts by severity and active incidents by source, reading the database at most every few seconds", async () => {
+  it("counts open alerts by severity, active incidents by source and active drills, reading the database at most every few seconds", async () => {
     clock.advance(WORKLOAD_TTL_MS);
     const before = (await scrape()).samples;
     for (const severity of SEVERITIES) value(before, "tether_alerts_open", { severity });
     for (const source of ["declared", "detected"]) value(before, "tether_incidents_active", { source });
 
     const { api, ws, accountId } = await populate();
+    // A drill is counted as a drill, not as a platform incident.
+    const drill = await api.post("/v1/drills", ws.reviewer, { platform: "amazon", planned_minutes: 60 });
+    expect(drill.status).toBe(201);
     const open = await api.get(`/v1/alerts?account_id=${accountId}&status=open`, ws.viewer);
     expect(open.body.alerts.length).toBeGreaterThan(0);
     const bySeverity = (severity: string) =>
@@ -210,6 +214,7 @@ describe("/metrics", () => {
     const incidents = (s: Sample[], source: string) => value(s, "tether_incidents_active", { source });
     expect(incidents(after, "declared") - incidents(before, "declared")).toBe(1);
     expect(incidents(after, "detected")).toBe(incidents(before, "detected"));
+    expect(value(after, "tether_drills_active") - value(before, "tether_drills_active")).toBe(1);
 
     // acknowledged is no longer open; a closed incident is no longer active
     for (const alert of open.body.alerts)
@@ -224,6 +229,7 @@ describe("/metrics", () => {
         value(before, "tether_alerts_open", { severity }),
       );
     expect(incidents(settled, "declared")).toBe(incidents(before, "declared"));
+    expect(value(settled, "tether_drills_active")).toBe(value(before, "tether_drills_active"));
   });
 
   it("still answers, without the database gauges, while the database is away", async () => {
