@@ -27,6 +27,8 @@ export interface ReviewedIncident {
   region: string | null;
   title: string;
   source: "declared" | "detected";
+  /** absent: a real incident */
+  kind?: "incident" | "drill";
   status: "active" | "closed";
   startedAt: Date;
   endedAt: Date | null;
@@ -150,6 +152,8 @@ export interface IncidentView {
   region: string | null;
   title: string;
   source: "declared" | "detected";
+  /** a real platform incident, or a fault drill rehearsing one */
+  kind: "incident" | "drill";
   status: "active" | "closed";
   started_at: string;
   ended_at: string | null;
@@ -266,6 +270,7 @@ export function incidentView(i: ReviewedIncident): IncidentView {
     region: i.region,
     title: i.title,
     source: i.source,
+    kind: i.kind ?? "incident",
     status: i.status,
     started_at: i.startedAt.toISOString(),
     ended_at: i.endedAt?.toISOString() ?? null,

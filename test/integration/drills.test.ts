@@ -120,6 +120,8 @@ describe("drills", () => {
     });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     const drill = started.body;
+    // Among the incidents, it is marked as the rehearsal it is.
+    expect((await api.get(`/v1/incidents/${drill.id}`, ws.viewer)).body.kind).toBe("drill");
     expect(drill).toMatchObject({
       platform: "tiktok_shop",
       scope: { group: "team-a", account_ids: null },
