@@ -1,6 +1,6 @@
 /**
  * tether's one message catalogue, in English and Simplified Chinese. Each area keeps its words in its own file
- * (console, findings, incidents, errors, cli); English defines the keys and the Chinese table of each area is
+ * (console, findings, incidents, errors, cli, notifications); English defines the keys and the Chinese table of each area is
  * typed against it, so a key missing in either language fails `npm run typecheck`, and test/unit/i18n.test.ts
  * fails on an empty or untranslated one. `{name}` marks a parameter, filled by `translator()`.
  */
@@ -9,9 +9,24 @@ import * as consoleWords from "./console.ts";
 import * as errors from "./errors.ts";
 import * as findings from "./findings.ts";
 import * as incidents from "./incidents.ts";
+import * as notifications from "./notifications.ts";
 
-const en = { ...consoleWords.en, ...findings.en, ...incidents.en, ...errors.en, ...cli.en };
-const zhCN: Catalogue = { ...consoleWords.zh, ...findings.zh, ...incidents.zh, ...errors.zh, ...cli.zh };
+const en = {
+  ...consoleWords.en,
+  ...findings.en,
+  ...incidents.en,
+  ...errors.en,
+  ...cli.en,
+  ...notifications.en,
+};
+const zhCN: Catalogue = {
+  ...consoleWords.zh,
+  ...findings.zh,
+  ...incidents.zh,
+  ...errors.zh,
+  ...cli.zh,
+  ...notifications.zh,
+};
 
 export type MessageKey = keyof typeof en;
 export type Catalogue = Record<MessageKey, string>;
