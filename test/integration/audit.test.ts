@@ -30,6 +30,10 @@ const ACTIONS: Record<string, string> = {
   "POST /v1/incidents": "incident.declared",
   "POST /v1/incidents/:incident/close": "incident.closed",
   "POST /v1/accounts/:account/overrides": "override.granted",
+  "POST /v1/channels": "channel.created",
+  "PATCH /v1/channels/:channel": "channel.updated",
+  "DELETE /v1/channels/:channel": "channel.deleted",
+  "POST /v1/channels/:channel/test": "channel.tested",
   "POST /v1/alerts/:alert/acknowledge": "alert.acknowledge",
   "POST /v1/alerts/:alert/resolve": "alert.resolve",
   "POST /v1/alerts/:alert/dismiss": "alert.dismiss",
@@ -59,10 +63,22 @@ async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
     title: "audit fixture",
     started_at: "2026-01-01T00:00:00Z",
   });
+  const channel = await api.post("/v1/channels", ws.admin, {
+    name: uid("ch-"),
+    kind: "slack",
+    url: "http://127.0.0.1:9/hook",
+  });
   return {
     api,
     ws,
-    ids: { account, alert: alert.id, environment: env.id, token: token.body.id, incident: incident.body.id },
+    ids: {
+      account,
+      alert: alert.id,
+      environment: env.id,
+      token: token.body.id,
+      incident: incident.body.id,
+      channel: channel.body.id,
+    },
   };
 }
 

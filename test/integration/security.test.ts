@@ -180,6 +180,7 @@ describe("authentication and roles on every protected route", () => {
       tokens: (await api.get("/v1/tokens", ws.admin)).body,
       settings: (await api.get("/v1/settings", ws.admin)).body,
       incidents: (await api.get("/v1/incidents", ws.admin)).body,
+      channels: (await api.get("/v1/channels", ws.admin)).body,
     };
   }
 
@@ -191,6 +192,11 @@ describe("authentication and roles on every protected route", () => {
       platform: "amazon",
       title: "auth fixture",
       started_at: "2026-01-01T00:00:00Z",
+    });
+    const channel = await api.post("/v1/channels", ws.admin, {
+      name: uid("ch-"),
+      kind: "slack",
+      url: "http://127.0.0.1:9/hook",
     });
     const doomed = await api.post("/v1/tokens", ws.admin, { name: uid("doomed-"), role: "admin" });
     expect((await api.del(`/v1/tokens/${doomed.body.id}`, ws.admin)).status).toBe(200);
@@ -206,6 +212,7 @@ describe("authentication and roles on every protected route", () => {
         environment: environmentId,
         token: target.body.id,
         incident: incident.body.id,
+        channel: channel.body.id,
       },
       reach: {
         agent: other.agent,
@@ -299,6 +306,11 @@ describe("workspace isolation", () => {
       title: "isolation fixture",
       started_at: "2026-01-01T00:00:00Z",
     });
+    const channel = await A.api.post("/v1/channels", A.ws.admin, {
+      name: uid("ch-"),
+      kind: "slack",
+      url: "http://127.0.0.1:9/hook",
+    });
     Object.assign(f, {
       api: A.api,
       a: A.ws,
@@ -310,6 +322,7 @@ describe("workspace isolation", () => {
         environment: A.environmentId,
         token: A.agentTokenId,
         incident: incident.body.id,
+        channel: channel.body.id,
       },
       bEnvironment: bEnv.id,
     });
@@ -334,6 +347,11 @@ describe("workspace isolation", () => {
     ["GET", "/v1/incidents/:incident/review"],
     ["POST", "/v1/accounts/:account/overrides", { operation: "binding_change", reason: "mine now" }],
     ["GET", "/v1/accounts/:account/overrides"],
+    ["GET", "/v1/channels/:channel"],
+    ["PATCH", "/v1/channels/:channel", { url: "http://127.0.0.1:9/mine-now" }],
+    ["DELETE", "/v1/channels/:channel"],
+    ["GET", "/v1/channels/:channel/deliveries"],
+    ["POST", "/v1/channels/:channel/test"],
   ];
   it.each(foreign)("answers 404 to %s %s with another workspace's id", async (method, path, body) => {
     const res = await f.api.call(method, fillPath(path, f.aIds), f.b.admin, body);

@@ -13,6 +13,7 @@ export interface RouteIds {
   environment: string;
   token: string;
   incident: string;
+  channel: string;
 }
 
 export interface ProtectedRoute {
@@ -133,11 +134,31 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
       reached: 404,
     }),
   ),
+  {
+    method: "POST",
+    path: "/v1/channels",
+    allowed: ADMINS,
+    // a closed port on loopback: nothing is sent from these calls
+    body: () => ({ name: uid("ch-"), kind: "slack", url: "http://127.0.0.1:9/hook" }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/channels", allowed: ADMINS, reached: 200 },
+  { method: "GET", path: "/v1/channels/:channel", allowed: ADMINS, reached: 404 },
+  {
+    method: "PATCH",
+    path: "/v1/channels/:channel",
+    allowed: ADMINS,
+    body: () => ({ min_severity: "high" }),
+    reached: 404,
+  },
+  { method: "DELETE", path: "/v1/channels/:channel", allowed: ADMINS, reached: 404 },
+  { method: "GET", path: "/v1/channels/:channel/deliveries", allowed: ADMINS, reached: 404 },
+  { method: "POST", path: "/v1/channels/:channel/test", allowed: ADMINS, reached: 404 },
 ];
 
 /** "GET /v1/accounts/{id}": a table row named as the OpenAPI document names its operation. */
 export const openApiName = (route: ProtectedRoute) =>
-  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident)\b/g, "{id}")}`;
+  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident|channel)\b/g, "{id}")}`;
 
 /** Ids that name nothing, in any workspace. */
 export const MISSING_IDS: RouteIds = {
@@ -146,11 +167,12 @@ export const MISSING_IDS: RouteIds = {
   environment: "env_00000000000000000000000000",
   token: "tok_00000000000000000000000000",
   incident: "inc_00000000000000000000000000",
+  channel: "chn_00000000000000000000000000",
 };
 
 export function fillPath(template: string, ids: RouteIds): string {
   return template.replace(
-    /:(alert|account|environment|token|incident)\b/g,
+    /:(alert|account|environment|token|incident|channel)\b/g,
     (_, name: keyof RouteIds) => ids[name],
   );
 }
