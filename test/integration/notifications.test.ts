@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { sql } from "drizzle-orm";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -8,6 +9,7 @@ import {
   type DeliveryOptions,
   deliverDue,
 } from "../../src/services/deliver-notifications.ts";
+import { rows } from "../../src/store/db.ts";
 import { loadPepper } from "../../src/store/tenancy.ts";
 import { type Client, client } from "../support/api.ts";
 import { event, IP, newEnvironment, newWorkspace, uid, type Workspace } from "../support/factories.ts";
@@ -82,6 +84,13 @@ describe("deliveries to each kind of channel", () => {
     expect(JSON.stringify((await f.api.get("/v1/channels", f.ws.admin)).body)).not.toContain(
       ch.secret.slice(6),
     );
+
+    const [stored] = await rows<{ secret_sealed: string }>(
+      t.database.db,
+      sql`select secret_sealed from channels where id = ${ch.id}`,
+    );
+    expect(stored!.secret_sealed).toMatch(/^v1\./);
+    expect(stored!.secret_sealed).not.toContain(ch.secret.slice(6));
 
     const { ref, alerts } = await raiseAlert(f);
     expect(await deliver()).toBeGreaterThan(0);
