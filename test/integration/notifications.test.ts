@@ -325,6 +325,27 @@ describe("retries", () => {
   });
 });
 
+describe("several deliverers at once", () => {
+  it("send each message once", async () => {
+    const f = await fixture();
+    const hook = `/once-${uid()}`;
+    const ch = await channel(f, { kind: "webhook", url: path(hook) });
+    await raiseAlert(f);
+    await raiseAlert(f);
+    await Promise.all([deliver(), deliver(), deliver()]);
+    t.clock.advance(OPTIONS.leaseMs * 2);
+    await deliver();
+    const owed = await rows<{ id: string; status: string }>(
+      t.database.db,
+      sql`select id, status from notification_outbox where channel_id = ${ch.id} order by id`,
+    );
+    expect(owed.length).toBeGreaterThanOrEqual(2);
+    expect(owed.every((m) => m.status === "delivered")).toBe(true);
+    const ids = arrivals(hook).map((r) => r.headers["webhook-id"] as string);
+    expect([...ids].sort()).toEqual(owed.map((m) => m.id).sort());
+  });
+});
+
 describe("grouping and filters", () => {
   it("sends alerts of one incident as one message", async () => {
     const api = client(t.app);
