@@ -77,12 +77,12 @@ export const outboxFrom = (source: string, event: string, now: string) =>
   `insert into notification_outbox (id, workspace_id, channel_id, event, alert_ids, group_key, status, attempts,
       due_at, created_at)
     select 'nob_' || replace(gen_random_uuid()::text, '-', ''), s.workspace_id, c.id, ${event},
-      array_agg(s.id order by s.id), coalesce(s.incident_id, s.account_ids[1]), 'pending', 0, ${now}, ${now}
+      array_agg(s.id order by s.id), coalesce(s.incident_id, s.account_ids[1], s.id), 'pending', 0, ${now}, ${now}
     from ${source} s
     join channels c on c.workspace_id = s.workspace_id and c.enabled
       and array_position(${SEVERITY_ARRAY}, s.severity) >= array_position(${SEVERITY_ARRAY}, c.min_severity)
       and (c.rules is null or s.rule = any(c.rules))
-    group by s.workspace_id, c.id, coalesce(s.incident_id, s.account_ids[1])`;
+    group by s.workspace_id, c.id, coalesce(s.incident_id, s.account_ids[1], s.id)`;
 
 /** Outbox rows for alerts an action moved, in the action's transaction (one statement). */
 export async function enqueueAlertNotices(

@@ -175,7 +175,7 @@ describe("deliveries to each kind of channel", () => {
     const slack = `/services/${uid()}`;
     await channel(f, { kind: "wecom", url: path(wecom) });
     await channel(f, { kind: "slack", url: path(slack) });
-    const { ref } = await raiseAlert(f);
+    const { ref, alerts } = await raiseAlert(f);
     await deliver();
     expect(arrivals(wecom)).toHaveLength(1);
     expect(arrivals(wecom)[0]!.json).toEqual({
@@ -185,6 +185,16 @@ describe("deliveries to each kind of channel", () => {
     expect(arrivals(wecom)[0]!.json.markdown.content).toContain(`tiktok_shop/${ref}`);
     expect(arrivals(slack)).toHaveLength(1);
     expect(arrivals(slack)[0]!.json.text).toMatch(/^\*\d+ new alerts?, worst \w+\*/);
+    for (const a of alerts) {
+      expect((await f.api.post(`/v1/alerts/${a.id}/acknowledge`, f.ws.reviewer, {})).status).toBe(200);
+    }
+    await deliver();
+    expect(
+      arrivals(slack)
+        .slice(1)
+        .map((r) => r.json.text.split("\n")[0]),
+    ).toEqual(alerts.map(() => "*1 alert acknowledged*"));
+    expect(arrivals(wecom)[1]!.json.markdown.content).toContain("1 条告警已确认");
   });
 
   it("triggers, acknowledges and resolves a PagerDuty event with one dedup_key", async () => {
