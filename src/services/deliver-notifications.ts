@@ -23,6 +23,7 @@ import {
   insertDelivery,
   noticeSubjects,
   type OutboxRow,
+  pruneNotifications,
   recordAttempt,
   workspaceSlug,
 } from "../store/notifications.ts";
@@ -236,6 +237,15 @@ async function deliverOne(row: OutboxRow, ctx: DelivererContext, options: Delive
   }
 }
 
+/** How long delivered and dead messages, and the log of attempts, are kept. */
+export const NOTIFICATION_RETENTION_DAYS = 30;
+
+/** Drops what is older than the retention, so the outbox and the log do not grow without end. */
+export async function pruneDelivered({ ctx }: { ctx: Pick<DelivererContext, "db" | "clock"> }) {
+  const before = new Date(ctx.clock.now().getTime() - NOTIFICATION_RETENTION_DAYS * 86_400_000);
+  return pruneNotifications(ctx.db, before);
+}
+
 /** One pass: claims the due messages and attempts each once. Answers how many were claimed. */
 export async function deliverDue({
   ctx,
@@ -298,6 +308,8 @@ export async function sendTestMessage({
   );
 }
 
+const PRUNE_EVERY_MS = 3_600_000;
+
 export interface Deliverer {
   stop(): Promise<void>;
 }
@@ -318,10 +330,15 @@ export function startDeliverer({
 }): Deliverer {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let prunedAt = 0;
   const pass = async (): Promise<void> => {
     let claimed = 0;
     try {
       claimed = await deliverDue({ ctx, options });
+      if (ctx.clock.now().getTime() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = ctx.clock.now().getTime();
+        await pruneDelivered({ ctx });
+      }
     } catch (err) {
       ctx.logger.error({ err }, "notification delivery pass failed");
     } finally {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { accounts } from "../../db/schema/accounts.ts";
 import { alerts } from "../../db/schema/alerts.ts";
 import { incidents } from "../../db/schema/incidents.ts";
@@ -228,4 +228,20 @@ export async function workspaceSlug(db: Db, workspaceId: string): Promise<string
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId));
   return row?.slug ?? workspaceId;
+}
+
+/** Forgets messages done (delivered or dead) and delivery attempts logged before `before`. */
+export async function pruneNotifications(
+  db: Db,
+  before: Date,
+): Promise<{ messages: number; attempts: number }> {
+  const messages = await db
+    .delete(notificationOutbox)
+    .where(and(ne(notificationOutbox.status, "pending"), lt(notificationOutbox.doneAt, before)))
+    .returning({ id: notificationOutbox.id });
+  const attempts = await db
+    .delete(notificationDeliveries)
+    .where(lt(notificationDeliveries.at, before))
+    .returning({ id: notificationDeliveries.id });
+  return { messages: messages.length, attempts: attempts.length };
 }

@@ -8,6 +8,8 @@ import {
   type DelivererContext,
   type DeliveryOptions,
   deliverDue,
+  NOTIFICATION_RETENTION_DAYS,
+  pruneDelivered,
 } from "../../src/services/deliver-notifications.ts";
 import { rows } from "../../src/store/db.ts";
 import { loadPepper } from "../../src/store/tenancy.ts";
@@ -353,6 +355,36 @@ describe("several deliverers at once", () => {
     expect(owed.every((m) => m.status === "delivered")).toBe(true);
     const ids = arrivals(hook).map((r) => r.headers["webhook-id"] as string);
     expect([...ids].sort()).toEqual(owed.map((m) => m.id).sort());
+  });
+});
+
+describe("retention", () => {
+  it("forgets delivered messages and their attempts after the retention, never an owed one", async () => {
+    const f = await fixture();
+    const sent = await channel(f, { kind: "slack", url: path(`/kept-${uid()}`) });
+    const down = await startReceiver();
+    await down.close();
+    const owing = await channel(f, { kind: "slack", url: `${down.url}/gone` });
+    await raiseAlert(f);
+    await deliver();
+    const count = async (table: "notification_outbox" | "notification_deliveries", id: string) =>
+      (
+        await rows<{ n: number }>(
+          t.database.db,
+          sql`select count(*)::int as n from ${sql.raw(table)} where channel_id = ${id}`,
+        )
+      )[0]!.n;
+    expect(await count("notification_outbox", sent.id)).toBe(1);
+    t.clock.advance(NOTIFICATION_RETENTION_DAYS * 86_400_000 - 60_000);
+    await pruneDelivered({ ctx });
+    expect(await count("notification_outbox", sent.id)).toBe(1);
+    expect(await count("notification_deliveries", sent.id)).toBe(1);
+    t.clock.advance(120_000);
+    await pruneDelivered({ ctx });
+    expect(await count("notification_outbox", sent.id)).toBe(0);
+    expect(await count("notification_deliveries", sent.id)).toBe(0);
+    // still owed (retrying): kept, though its first attempt's log line is gone
+    expect(await count("notification_outbox", owing.id)).toBe(1);
   });
 });
 
