@@ -358,6 +358,22 @@ describe("several deliverers at once", () => {
   });
 });
 
+describe("erasure", () => {
+  it("leaves no owed or sent message naming an erased account", async () => {
+    const f = await fixture();
+    await channel(f, { kind: "slack", url: path(`/erased-${uid()}`) });
+    const { accountId } = await raiseAlert(f);
+    await deliver();
+    await raiseAlert(f, uid("other-"));
+    expect((await f.api.del(`/v1/accounts/${accountId}`, f.ws.admin)).status).toBe(200);
+    const naming = await rows<{ n: number }>(
+      t.database.db,
+      sql`select count(*)::int as n from notification_outbox r where strpos(r::text, ${accountId}) > 0`,
+    );
+    expect(naming[0]!.n).toBe(0);
+  });
+});
+
 describe("retention", () => {
   it("forgets delivered messages and their attempts after the retention, never an owed one", async () => {
     const f = await fixture();
