@@ -17,6 +17,7 @@ import { accountsRouter } from "./http/accounts/routes.ts";
 import { alertsRouter } from "./http/alerts/routes.ts";
 import { associationsRouter } from "./http/associations/routes.ts";
 import { auditRouter } from "./http/audit/routes.ts";
+import { channelsRouter } from "./http/channels/routes.ts";
 import { consoleRouter, pageSecurityHeaders } from "./http/console/routes.tsx";
 import type { AppDeps } from "./http/context.ts";
 import { DOCS_SCRIPT, DOCS_STYLE, docsPage } from "./http/docs.ts";
@@ -136,6 +137,7 @@ export function createApp(
   app.route("/", preflightRouter(deps));
   app.route("/", overridesRouter(deps));
   app.route("/", auditRouter(deps));
+  app.route("/", channelsRouter(deps));
   app.route("/", drillsRouter(deps));
   // Last of the /v1/drills routers: its `GET /v1/drills/{id}` would otherwise take `verify` for an id.
   app.route("/", drillRehearsalRouter(deps));

@@ -123,7 +123,7 @@ export function sayInWords(message: string): Say | undefined {
 }
 
 /** What a route may report missing, by name. */
-export type Thing = "account" | "alert" | "environment" | "incident" | "token";
+export type Thing = "account" | "alert" | "channel" | "environment" | "incident" | "token";
 
 export const notFound = (what: Thing) =>
   new ApiError("not_found", (t) => t("api.not_found", { thing: t(`api.thing.${what}`) }));

@@ -9,8 +9,10 @@ import type { Env } from "./env.ts";
 import { errorCode, isDatabaseUnavailable } from "./errors.ts";
 import { answerClientError } from "./http/client-error.ts";
 import { createMetrics } from "./metrics.ts";
+import { DEFAULT_DELIVERY, startDeliverer } from "./services/deliver-notifications.ts";
 import { startStorageMaintenance } from "./services/maintain-storage.ts";
 import { type Database, openDatabase, waitForDatabase } from "./store/db.ts";
+import { loadPepper } from "./store/tenancy.ts";
 
 export interface Running {
   port: number;
@@ -107,6 +109,15 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
       aheadWeeks: 4,
     },
   });
+  // Sends what the outbox owes, including messages a previous process committed but never delivered.
+  const pepper = await loadPepper(database.db, env.TETHER_TOKEN_PEPPER);
+  const deliverer = startDeliverer({
+    ctx: { db: database.db, clock: systemClock, logger, pepperKey: pepper.key },
+    options: {
+      ...DEFAULT_DELIVERY,
+      onAttempt: (kind, outcome) => base.metrics.notificationDeliveries.inc({ channel: kind, outcome }),
+    },
+  });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve(
       {
@@ -143,6 +154,7 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await ingest.pipeline.idle();
       await maintenance.stop();
+      await deliverer.stop();
       await closed;
       await database.close();
       logger.info("tether stopped");

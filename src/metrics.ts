@@ -82,10 +82,10 @@ export function createMetrics() {
       help: "Ingest requests answered 503 because the queue was full",
       registers: [registry],
     }),
-    // No series until notifications exist: a dashboard or alert rule can be written against the name now.
+    // A series appears with a channel kind's first delivery attempt.
     notificationDeliveries: new Counter({
       name: "tether_notification_deliveries_total",
-      help: "Alert notifications attempted, by channel kind and outcome (delivered, failed)",
+      help: "Notification delivery attempts, by channel kind and outcome (delivered, retry: to be tried again, failed: given up)",
       labelNames: ["channel", "outcome"],
       registers: [registry],
     }),

@@ -332,6 +332,7 @@ const TAGS = [
   ["associations", "Devices, IPs and subnets shared across isolation groups"],
   ["settings", "Per-workspace thresholds"],
   ["audit", "Who did what"],
+  ["channels", "Where alerts are sent: webhooks, group robots, Slack, PagerDuty"],
   ["system", "Probes, metrics and the caller's identity"],
 ] as const;
 

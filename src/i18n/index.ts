@@ -1,8 +1,9 @@
 /**
  * tether's one message catalogue, in English and Simplified Chinese. Each area keeps its words in its own file
- * (console, findings, incidents, errors, cli, drills, drill-report); English defines the keys and the Chinese
- * table of each area is typed against it, so a key missing in either language fails `npm run typecheck`, and
- * test/unit/i18n.test.ts fails on an empty or untranslated one. `{name}` marks a parameter, filled by `translator()`.
+ * (console, findings, incidents, errors, cli, drills, drill-report, notifications); English defines the keys and
+ * the Chinese table of each area is typed against it, so a key missing in either language fails
+ * `npm run typecheck`, and test/unit/i18n.test.ts fails on an empty or untranslated one. `{name}` marks a
+ * parameter, filled by `translator()`.
  */
 import * as cli from "./cli.ts";
 import * as consoleWords from "./console.ts";
@@ -11,6 +12,7 @@ import * as drills from "./drills.ts";
 import * as errors from "./errors.ts";
 import * as findings from "./findings.ts";
 import * as incidents from "./incidents.ts";
+import * as notifications from "./notifications.ts";
 
 const en = {
   ...consoleWords.en,
@@ -20,6 +22,7 @@ const en = {
   ...cli.en,
   ...drills.en,
   ...drillReport.en,
+  ...notifications.en,
 };
 const zhCN: Catalogue = {
   ...consoleWords.zh,
@@ -29,6 +32,7 @@ const zhCN: Catalogue = {
   ...cli.zh,
   ...drills.zh,
   ...drillReport.zh,
+  ...notifications.zh,
 };
 
 export type MessageKey = keyof typeof en;

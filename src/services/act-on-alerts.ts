@@ -1,3 +1,4 @@
+import { STATUS_EVENTS } from "../core/notify/messages.ts";
 import { ApiError, notFound, say } from "../errors.ts";
 import {
   type AlertRow,
@@ -7,6 +8,7 @@ import {
   transitionAlert,
 } from "../store/alerts.ts";
 import { writeAudit } from "../store/audit.ts";
+import { enqueueAlertNotices } from "../store/notifications.ts";
 import type { ServiceContext } from "./context.ts";
 import { trustAlert } from "./trust-alert.ts";
 
@@ -82,6 +84,14 @@ export async function actOnAlerts({
       ]);
       moved.push(row);
     }
+    // The notices of the move commit with it (docs/adr/0018-notifications-outbox.md).
+    await enqueueAlertNotices(
+      tx,
+      workspaceId,
+      moved.map((a) => a.id),
+      STATUS_EVENTS[step.to as keyof typeof STATUS_EVENTS],
+      now,
+    );
     return moved;
   });
 }

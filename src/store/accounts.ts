@@ -262,6 +262,10 @@ export async function eraseAccount(
           where workspace_id = ${ws} and findings is not null and strpos(findings::text, ${id}) > 0`,
     ),
   };
+  // Messages owed or sent for its alerts are grouped under its id (docs/adr/0018).
+  await db.execute(
+    sql`update notification_outbox set group_key = ${tombstone} where workspace_id = ${ws} and group_key = ${id}`,
+  );
   await db.execute(sql`delete from accounts where workspace_id = ${ws} and id = ${id}`);
   return counts;
 }

@@ -5,6 +5,7 @@ import type { BaselineKind, IncidentState, Pin, Severity } from "../core/model.t
 import type { HistoryPoint, PeerUse } from "../core/rules/types.ts";
 import type { LockedAccount, WriteSet } from "../core/write-set.ts";
 import { newId } from "../ids.ts";
+import { outboxFrom } from "./notifications.ts";
 import type { Row, Statement } from "./runner.ts";
 import { iso } from "./sql.ts";
 
@@ -543,10 +544,14 @@ const upsertLinks = (set: WriteSet): Statement => ({
 
 const SEVERITY_ARRAY = `array['info','low','medium','high','critical']`;
 
-/** Opens alerts or, for a live alert with the same identity, adds to its count. */
+/**
+ * Opens alerts or, for a live alert with the same identity, adds to its count. Each alert it opens (not the
+ * ones it adds to) owes a message to the workspace's matching channels: the outbox rows are written by the
+ * same statement, so a batch costs no extra round trip and its alerts and their notices commit together.
+ */
 export const upsertAlerts = (alerts: WriteSet["alerts"], now: Date): Statement => ({
   name: "upsert_alerts",
-  text: `insert into alerts (id, workspace_id, rule, severity, status, account_ids, incident_id, key, dedup_key, summary,
+  text: `with up as (insert into alerts (id, workspace_id, rule, severity, status, account_ids, incident_id, key, dedup_key, summary,
       evidence, count, first_seen_at, last_seen_at, created_at, updated_at)
     select x.id, x.w, x.rule, x.severity, 'open', array(select jsonb_array_elements_text(x.account_ids)),
       x.incident_id, x.key, x.dedup_key, x.summary, x.evidence, x.count, x.f, x.l, $2::timestamptz, $2::timestamptz
@@ -563,7 +568,10 @@ export const upsertAlerts = (alerts: WriteSet["alerts"], now: Date): Statement =
       -- a late, replayed event adds to the count but does not replace the latest evidence
       summary = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.summary else alerts.summary end,
       evidence = case when excluded.last_seen_at >= alerts.last_seen_at then excluded.evidence else alerts.evidence end,
-      updated_at = excluded.updated_at`,
+      updated_at = excluded.updated_at
+    returning id, workspace_id, rule, severity, account_ids, incident_id, xmax = 0 as opened
+  ), s as (select * from up where opened)
+  ${outboxFrom("s", "'alert.created'", "$2::timestamptz")}`,
   params: [
     json(
       alerts.map((a) => ({

@@ -32,6 +32,10 @@ const ACTIONS: Record<string, string> = {
   "POST /v1/drills": "drill.started",
   "POST /v1/drills/:incident/end": "drill.ended",
   "POST /v1/accounts/:account/overrides": "override.granted",
+  "POST /v1/channels": "channel.created",
+  "PATCH /v1/channels/:channel": "channel.updated",
+  "DELETE /v1/channels/:channel": "channel.deleted",
+  "POST /v1/channels/:channel/test": "channel.tested",
   "POST /v1/alerts/:alert/acknowledge": "alert.acknowledge",
   "POST /v1/alerts/:alert/resolve": "alert.resolve",
   "POST /v1/alerts/:alert/dismiss": "alert.dismiss",
@@ -63,6 +67,11 @@ async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
     title: "audit fixture",
     planned_minutes: 60,
   });
+  const channel = await api.post("/v1/channels", ws.admin, {
+    name: uid("ch-"),
+    kind: "slack",
+    url: "http://127.0.0.1:9/hook",
+  });
   return {
     api,
     ws,
@@ -73,6 +82,7 @@ async function world(): Promise<{ api: Client; ws: Workspace; ids: RouteIds }> {
       token: token.body.id,
       incident: incident.body.id,
       drill: (await api.get("/v1/drills/verify", ws.viewer)).body.id,
+      channel: channel.body.id,
     },
   };
 }

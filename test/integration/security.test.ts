@@ -180,6 +180,7 @@ describe("authentication and roles on every protected route", () => {
       tokens: (await api.get("/v1/tokens", ws.admin)).body,
       settings: (await api.get("/v1/settings", ws.admin)).body,
       incidents: (await api.get("/v1/incidents", ws.admin)).body,
+      channels: (await api.get("/v1/channels", ws.admin)).body,
     };
   }
 
@@ -193,6 +194,11 @@ describe("authentication and roles on every protected route", () => {
       started_at: "2026-01-01T00:00:00Z",
     });
     const drill = await api.get("/v1/drills/verify", ws.viewer);
+    const channel = await api.post("/v1/channels", ws.admin, {
+      name: uid("ch-"),
+      kind: "slack",
+      url: "http://127.0.0.1:9/hook",
+    });
     const doomed = await api.post("/v1/tokens", ws.admin, { name: uid("doomed-"), role: "admin" });
     expect((await api.del(`/v1/tokens/${doomed.body.id}`, ws.admin)).status).toBe(200);
     const other = await agentWorkspace();
@@ -208,6 +214,7 @@ describe("authentication and roles on every protected route", () => {
         token: target.body.id,
         incident: incident.body.id,
         drill: drill.body.id,
+        channel: channel.body.id,
       },
       reach: {
         agent: other.agent,
@@ -302,6 +309,11 @@ describe("workspace isolation", () => {
       started_at: "2026-01-01T00:00:00Z",
     });
     const drill = await A.api.get("/v1/drills/verify", A.ws.viewer);
+    const channel = await A.api.post("/v1/channels", A.ws.admin, {
+      name: uid("ch-"),
+      kind: "slack",
+      url: "http://127.0.0.1:9/hook",
+    });
     Object.assign(f, {
       api: A.api,
       a: A.ws,
@@ -314,6 +326,7 @@ describe("workspace isolation", () => {
         token: A.agentTokenId,
         incident: incident.body.id,
         drill: drill.body.id,
+        channel: channel.body.id,
       },
       bEnvironment: bEnv.id,
     });
@@ -340,6 +353,11 @@ describe("workspace isolation", () => {
     ["GET", "/v1/accounts/:account/overrides"],
     ["GET", "/v1/drills/verifications/:drill"],
     ["GET", "/v1/drills/verify?account_ids=:account"],
+    ["GET", "/v1/channels/:channel"],
+    ["PATCH", "/v1/channels/:channel", { url: "http://127.0.0.1:9/mine-now" }],
+    ["DELETE", "/v1/channels/:channel"],
+    ["GET", "/v1/channels/:channel/deliveries"],
+    ["POST", "/v1/channels/:channel/test"],
   ];
   it.each(foreign)("answers 404 to %s %s with another workspace's id", async (method, path, body) => {
     const res = await f.api.call(method, fillPath(path, f.aIds), f.b.admin, body);

@@ -14,11 +14,12 @@ export interface RouteIds {
   token: string;
   incident: string;
   drill: string;
+  channel: string;
 }
 
 export interface ProtectedRoute {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** with `:alert`, `:account`, `:environment`, `:token`, `:incident` or `:drill` where an id goes */
+  /** with `:alert`, `:account`, `:environment`, `:token`, `:incident`, `:drill` or `:channel` where an id goes */
   path: string;
   /** the callers the API documents as allowed */
   allowed: readonly Caller[];
@@ -150,11 +151,31 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { method: "POST", path: "/v1/drills/verify", allowed: READERS, body: () => ({}), reached: 412 },
   { method: "GET", path: "/v1/drills/verifications", allowed: READERS, reached: 200 },
   { method: "GET", path: "/v1/drills/verifications/:drill", allowed: READERS, reached: 404 },
+  {
+    method: "POST",
+    path: "/v1/channels",
+    allowed: ADMINS,
+    // a closed port on loopback: nothing is sent from these calls
+    body: () => ({ name: uid("ch-"), kind: "slack", url: "http://127.0.0.1:9/hook" }),
+    reached: 201,
+  },
+  { method: "GET", path: "/v1/channels", allowed: ADMINS, reached: 200 },
+  { method: "GET", path: "/v1/channels/:channel", allowed: ADMINS, reached: 404 },
+  {
+    method: "PATCH",
+    path: "/v1/channels/:channel",
+    allowed: ADMINS,
+    body: () => ({ min_severity: "high" }),
+    reached: 404,
+  },
+  { method: "DELETE", path: "/v1/channels/:channel", allowed: ADMINS, reached: 404 },
+  { method: "GET", path: "/v1/channels/:channel/deliveries", allowed: ADMINS, reached: 404 },
+  { method: "POST", path: "/v1/channels/:channel/test", allowed: ADMINS, reached: 404 },
 ];
 
 /** "GET /v1/accounts/{id}": a table row named as the OpenAPI document names its operation. */
 export const openApiName = (route: ProtectedRoute) =>
-  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident|drill)\b/g, "{id}")}`;
+  `${route.method} ${route.path.replace(/:(alert|account|environment|token|incident|drill|channel)\b/g, "{id}")}`;
 
 /** Ids that name nothing, in any workspace. */
 export const MISSING_IDS: RouteIds = {
@@ -164,11 +185,12 @@ export const MISSING_IDS: RouteIds = {
   token: "tok_00000000000000000000000000",
   incident: "inc_00000000000000000000000000",
   drill: "drv_00000000000000000000000000",
+  channel: "chn_00000000000000000000000000",
 };
 
 export function fillPath(template: string, ids: RouteIds): string {
   return template.replace(
-    /:(alert|account|environment|token|incident|drill)\b/g,
+    /:(alert|account|environment|token|incident|drill|channel)\b/g,
     (_, name: keyof RouteIds) => ids[name],
   );
 }

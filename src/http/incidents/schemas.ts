@@ -24,12 +24,9 @@ export const IncidentSchema = z
     region: z.string().nullable(),
     title: z.string(),
     source: z.enum(["declared", "detected"]),
-    kind: z
-      .enum(["incident", "drill"])
-      .openapi({
-        description:
-          "`drill` for a fault drill (POST /v1/drills): the same rules apply, but it is a rehearsal",
-      }),
+    kind: z.enum(["incident", "drill"]).openapi({
+      description: "`drill` for a fault drill (POST /v1/drills): the same rules apply, but it is a rehearsal",
+    }),
     status: z.enum(["active", "closed"]),
     started_at: z.string(),
     ended_at: z.string().nullable(),

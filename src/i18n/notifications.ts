@@ -1,0 +1,46 @@
+/** Channels' errors and the messages tether sends to webhooks and group robots. */
+export const en = {
+  "api.thing.channel": "channel",
+  "api.channel_url": "The channel's URL must be an http or https address without a user name or password.",
+  "api.channel_secret_needed": "A {kind} channel needs its secret.",
+  "api.channel_secret_unused": "A {kind} channel takes no secret.",
+
+  "notify.title_created": "{count} new {count|alert|alerts}, worst {severity}",
+  "notify.title_acknowledged": "{count} {count|alert|alerts} acknowledged",
+  "notify.title_resolved": "{count} {count|alert|alerts} resolved",
+  "notify.title_dismissed": "{count} {count|alert|alerts} dismissed",
+  "notify.title_test": "Test message from tether",
+  "notify.test_body": "This channel is set up: tether's alerts of workspace {workspace} will arrive here.",
+  "notify.incident": "Under incident {incident}",
+  "notify.line": "[{severity}] {sentence} (accounts: {accounts})",
+  "notify.more": "… and {count} more",
+  "notify.footer": "Workspace {workspace} · tether",
+  "notify.severity.info": "info",
+  "notify.severity.low": "low",
+  "notify.severity.medium": "medium",
+  "notify.severity.high": "high",
+  "notify.severity.critical": "critical",
+} as const;
+
+export const zh: Record<keyof typeof en, string> = {
+  "api.thing.channel": "通知渠道",
+  "api.channel_url": "通知渠道的 URL 必须是 http 或 https 地址，且不能包含用户名或密码。",
+  "api.channel_secret_needed": "{kind} 渠道需要填写密钥。",
+  "api.channel_secret_unused": "{kind} 渠道不使用密钥。",
+
+  "notify.title_created": "新增 {count} 条告警，最高级别：{severity}",
+  "notify.title_acknowledged": "{count} 条告警已确认",
+  "notify.title_resolved": "{count} 条告警已解决",
+  "notify.title_dismissed": "{count} 条告警已忽略",
+  "notify.title_test": "tether 测试消息",
+  "notify.test_body": "通知渠道已配置成功：工作区 {workspace} 的 tether 告警将发送到这里。",
+  "notify.incident": "所属平台事件：{incident}",
+  "notify.line": "【{severity}】{sentence}（账号：{accounts}）",
+  "notify.more": "……另有 {count} 条",
+  "notify.footer": "工作区 {workspace} · tether",
+  "notify.severity.info": "提示",
+  "notify.severity.low": "低",
+  "notify.severity.medium": "中",
+  "notify.severity.high": "高",
+  "notify.severity.critical": "严重",
+};
