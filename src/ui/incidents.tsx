@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /** The incident pages: the list with the declare form, and one incident with its timeline and review. */
 import type { Case } from "../core/cases.ts";
+import type { DrillReport } from "../core/drill-report.ts";
 import {
   lessonText,
   type Rate,
@@ -11,6 +12,7 @@ import {
 import type { Translate } from "../i18n/index.ts";
 import type { AlertRow } from "../store/alerts.ts";
 import type { AccountName } from "../store/cases.ts";
+import { DrillFigures } from "./drill-figures.tsx";
 import { accountText, incidentName, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
 
 export const INCIDENT_STATUSES = ["active", "closed"] as const;
@@ -486,6 +488,8 @@ export function IncidentPage(
     cases: Case<AlertRow>[];
     names: Map<string, AccountName>;
     now: Date;
+    /** a drill's report, with the comparison to the previous drill of its scope */
+    drillReport?: DrillReport | undefined;
     flash?: string | undefined;
   },
 ) {
@@ -510,6 +514,7 @@ export function IncidentPage(
           </a>
         </p>
       ) : null}
+      {props.drillReport ? <DrillFigures t={t} report={props.drillReport} /> : null}
       {props.flash ? (
         <p class="flash" role="status">
           {props.flash}

@@ -410,8 +410,29 @@ describe("drills in the console", () => {
 
     const shown = await page(`/console/incidents/${drill.id}`, `${session}; tether_lang=en`);
     expect(shown.text).toContain(`href="/console/incidents/${drill.id}/drill-report.md"`);
+    // Its figures, each beside the previous drill of the same scope (none yet).
+    const figure = (html: string, name: string) =>
+      new RegExp(`<tr data-figure="${name}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "";
+    expect(figure(shown.text, "network_switches")).toContain("<td>Network switches</td><td>0</td>");
+    expect(shown.text).toContain("This is the first drill of this scope: nothing to compare with yet.");
     const other = await page(`/console/incidents/${real.id}`, `${session}; tether_lang=en`);
     expect(other.text).not.toContain("drill-report.md");
+    expect(other.text).not.toContain("data-figure=");
+
+    // A second drill of the same scope is compared with the first, in the reader's language.
+    expect((await api.post(`/v1/drills/${drill.id}/end`, ws.reviewer)).status).toBe(200);
+    t.clock.set(new Date("2026-02-16T10:00:00Z"));
+    const second = (
+      await api.post("/v1/drills", ws.reviewer, {
+        platform: "amazon",
+        title: "Second rehearsal",
+        planned_minutes: 20,
+      })
+    ).body;
+    const again = await page(`/console/incidents/${second.id}`, `${session}; tether_lang=zh-CN`);
+    expect(again.text).toContain(drill.id);
+    expect(figure(again.text, "network_switches")).toMatch(/<td>0<\/td><td>0<\/td><td>0<\/td>/);
+    expect(again.text).not.toContain("This is the first drill");
 
     const md = await page(`/console/incidents/${drill.id}/drill-report.md`, session);
     expect(md.status).toBe(200);

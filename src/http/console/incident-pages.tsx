@@ -146,12 +146,19 @@ export function incidentPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
     const incident = await findIncident(c);
     if (!incident) return fail(c, 404, c.get("t")("inc.not_found"));
     const now = deps.clock.now();
-    const [review, { cases, names }] = await Promise.all([
+    const drill = incident.kind === "drill" ? await getDrill(db, auth.workspaceId, incident.id) : null;
+    const [review, { cases, names }, drillReport] = await Promise.all([
       buildReview({
         ctx: { db },
         input: { workspaceId: auth.workspaceId, incident, settings: auth.settings, now },
       }),
       loadCases(auth.workspaceId),
+      drill
+        ? buildDrillReport({
+            ctx: { db },
+            input: { workspaceId: auth.workspaceId, drill, settings: auth.settings, now },
+          })
+        : undefined,
     ]);
     return send(
       c,
@@ -162,6 +169,7 @@ export function incidentPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
         cases={cases.filter((k) => k.incidentId === incident.id)}
         names={names}
         now={now}
+        drillReport={drillReport}
         flash={flash}
       />,
     );
