@@ -5,6 +5,7 @@
  */
 
 import { type Translate, translator } from "../i18n/index.ts";
+import { mdCell, mdTable } from "./markdown.ts";
 import type { ImprovisedAction, IncidentView, ReviewedIncident, ReviewPreflight, Span } from "./review.ts";
 
 /** A preflight answer counts for an operation reported up to this long after it, for the same account. */
@@ -248,19 +249,6 @@ export function assembleDrillReport(drill: DrillIncident, span: Span, rows: Dril
   };
 }
 
-const cell = (value: unknown) =>
-  value === null || value === undefined || value === ""
-    ? "—"
-    : String(value)
-        .replace(/\|/g, "\\|")
-        .replace(/\s*\n\s*/g, " ");
-const table = (head: string[], body: unknown[][]) =>
-  [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
-  ].join("\n");
-
 const EN = translator("en");
 const ZH = translator("zh-CN");
 /** One label in both languages, English first. */
@@ -292,7 +280,7 @@ export function drillMarkdown(report: DrillReport): string {
   const verdict = (c: FigureChange | undefined) =>
     !c || c.improved === null ? "—" : both((t) => t(c.improved ? "drill.md.better" : "drill.md.worse"));
   parts.push(
-    table(
+    mdTable(
       [
         both((t) => t("drill.md.col_figure")),
         both((t) => t("drill.md.col_value")),
@@ -327,14 +315,14 @@ export function drillMarkdown(report: DrillReport): string {
   parts.push(
     report.participants.accounts.length === 0
       ? both((t) => t("drill.md.none"))
-      : table(
+      : mdTable(
           [both((t) => t("drill.md.col_account")), both((t) => t("drill.md.col_events"))],
           report.participants.accounts.map((a) => [`${a.platform}/${a.ref}`, a.events]),
         ),
   );
   if (report.participants.environments.length > 0) {
     parts.push(
-      table(
+      mdTable(
         [both((t) => t("drill.md.col_environment")), both((t) => t("drill.md.col_events"))],
         report.participants.environments.map((e) => [e.name, e.events]),
       ),
@@ -345,7 +333,7 @@ export function drillMarkdown(report: DrillReport): string {
   parts.push(
     report.improvised_actions.length === 0
       ? both((t) => t("drill.md.none"))
-      : table(
+      : mdTable(
           [
             both((t) => t("drill.md.col_account")),
             both((t) => t("drill.md.col_operator")),
@@ -373,7 +361,7 @@ export function drillMarkdown(report: DrillReport): string {
   );
   if (report.preflight_compliance.by_account.length > 0) {
     parts.push(
-      table(
+      mdTable(
         [
           both((t) => t("drill.md.col_account")),
           both((t) => t("drill.figure.asked_first")),
@@ -408,7 +396,7 @@ export function drillMarkdown(report: DrillReport): string {
       ? both((t) => t("drill.md.none"))
       : [
           both((t) => t("drill.md.real_note")),
-          table(
+          mdTable(
             [
               both((t) => t("drill.md.col_incident")),
               both((t) => t("drill.md.col_source")),

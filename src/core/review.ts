@@ -4,6 +4,7 @@
  */
 
 import { type Translate, translator } from "../i18n/index.ts";
+import { mdCell, mdTable } from "./markdown.ts";
 
 export const REVIEW_CATEGORIES = ["logins", "publishing", "syncs"] as const;
 export type ReviewCategory = (typeof REVIEW_CATEGORIES)[number];
@@ -604,18 +605,6 @@ function lessons(review: Review, failures: FailureCodes): Lesson[] {
   return out;
 }
 
-const cell = (value: unknown) =>
-  value === null || value === undefined || value === ""
-    ? "—"
-    : String(value)
-        .replace(/\|/g, "\\|")
-        .replace(/\s*\n\s*/g, " ");
-const table = (head: string[], body: unknown[][]) =>
-  [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...body.map((r) => `| ${r.map(cell).join(" | ")} |`),
-  ].join("\n");
 const rateCell = (r: Rate | null) => (r === null ? "—" : `${pct(r.rate)} (${r.ok}/${r.total})`);
 
 /** The review as Markdown for people: the same content, with bilingual headings. */
@@ -623,7 +612,7 @@ export function reviewMarkdown(review: Review): string {
   const i = review.incident;
   const w = review.windows;
   const parts: string[] = [];
-  parts.push(`# Recovery review / 复盘：${cell(i.title)}`);
+  parts.push(`# Recovery review / 复盘：${mdCell(i.title)}`);
   parts.push(
     [
       `- Incident / 事件: \`${i.id}\` — ${i.platform}${i.region ? ` (${i.region})` : ""}, ${i.source}, ${i.status}`,
@@ -635,7 +624,7 @@ export function reviewMarkdown(review: Review): string {
 
   parts.push("## Timeline / 时间线");
   parts.push(
-    table(
+    mdTable(
       ["At / 时间", "Kind / 类型", "Account / 账号", "Operator / 操作人", "Summary / 摘要"],
       review.timeline.map((t) => [t.at, t.kind, t.account_id, t.operator, t.summary]),
     ),
@@ -645,7 +634,7 @@ export function reviewMarkdown(review: Review): string {
   parts.push(
     review.success_rates.length === 0
       ? "No logins, publishing or syncs in these windows. / 这些时间窗口内没有登录、发布或同步。"
-      : table(
+      : mdTable(
           ["Platform / 平台", "Category / 类别", "Before / 之前", "During / 期间", "After / 之后"],
           review.success_rates.map((r) => [
             r.platform,
@@ -661,7 +650,7 @@ export function reviewMarkdown(review: Review): string {
   parts.push(
     review.improvised_actions.length === 0
       ? "None. / 无。"
-      : table(
+      : mdTable(
           [
             "Account / 账号",
             "Operator / 操作人",
@@ -689,7 +678,7 @@ export function reviewMarkdown(review: Review): string {
   parts.push(
     review.operations_during.length === 0
       ? "None. / 无。"
-      : table(
+      : mdTable(
           ["Operation / 操作", "Count / 次数", "Accounts / 账号数"],
           review.operations_during.map((o) => [o.operation, o.count, o.accounts]),
         ),
@@ -701,14 +690,14 @@ export function reviewMarkdown(review: Review): string {
     ...Object.entries(review.failure_codes.account_side).map(([c, n]) => ["account / 账号侧", c, n]),
   ];
   parts.push(
-    codes.length === 0 ? "None. / 无。" : table(["Side / 归属", "Code / 代码", "Count / 次数"], codes),
+    codes.length === 0 ? "None. / 无。" : mdTable(["Side / 归属", "Code / 代码", "Count / 次数"], codes),
   );
 
   parts.push("## Alerts / 告警");
   parts.push(
     review.alerts.length === 0
       ? "None. / 无。"
-      : table(
+      : mdTable(
           [
             "Rule / 规则",
             "Severity / 级别",
