@@ -137,7 +137,12 @@ const SENTENCES: Record<string, (e: Evidence) => FindingText | null> = {
   },
   locale_changed(e) {
     const locale = str(e.locale);
-    return locale ? text("finding.locale_changed", { locale, known: known(values(e.known_locales)) }) : null;
+    if (!locale) return null;
+    const languages = values(e.known_languages);
+    // A new language, not another variant of a known one: say so.
+    if (typeof e.language === "string" && languages.length > 0 && !languages.includes(e.language))
+      return text("finding.locale_new_language", { locale, known: known(values(e.known_locales)) });
+    return text("finding.locale_changed", { locale, known: known(values(e.known_locales)) });
   },
   timezone_mismatch(e) {
     const timezone = str(e.timezone);

@@ -179,7 +179,8 @@ export const en = {
   "rule.new_region": "Logged in from a region this account has not been used from.",
   "rule.new_device": "Used on a device this account has not been used on.",
   "rule.ua_changed": "The browser differs from the ones this account uses.",
-  "rule.locale_changed": "The browser language differs from the account's usual one.",
+  "rule.locale_changed":
+    "The browser language differs from the account's usual one (medium when the language itself is new, e.g. en-US → zh-CN).",
   "rule.timezone_mismatch": "The device's timezone does not match where its IP address is.",
   "rule.impossible_travel": "Two logins too far apart to travel between in the time that separates them.",
   "rule.env_hopping": "Many different IP addresses within a short time, as through a rotating proxy.",
@@ -419,7 +420,7 @@ export const zh: Record<keyof typeof en, string> = {
   "rule.new_region": "从该账号未使用过的地区登录。",
   "rule.new_device": "在该账号未使用过的设备上使用。",
   "rule.ua_changed": "浏览器与该账号常用的不同。",
-  "rule.locale_changed": "浏览器语言与该账号平常的不同。",
+  "rule.locale_changed": "浏览器语言与该账号平常的不同（语言本身是新的时为中等，例如 en-US → zh-CN）。",
   "rule.timezone_mismatch": "设备时区与其 IP 地址所在地不符。",
   "rule.impossible_travel": "两次登录相距太远，在间隔时间内不可能到达。",
   "rule.env_hopping": "短时间内出现多个不同 IP 地址，像是经过轮换代理。",

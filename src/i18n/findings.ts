@@ -16,6 +16,8 @@ export const en = {
   "finding.ua_changed_browser": "Browser changed to {family}; this account has used {known}",
   "finding.ua_changed_os": "Operating system changed to {family}; this account has used {known}",
   "finding.locale_changed": "Browser language changed to {locale}; this account has used {known}",
+  "finding.locale_new_language":
+    "Browser language changed to {locale}, a language this account has never used (it has used {known}): another person's browser?",
   "finding.timezone_mismatch_geo":
     "Device timezone {timezone} ({offset}) does not match IP {ip}, which is in {ip_timezone} ({ip_offset})",
   "finding.timezone_new": "Timezone {timezone} is new for this account; it has used {known}",
@@ -79,6 +81,8 @@ export const zh: Record<keyof typeof en, string> = {
   "finding.ua_changed_browser": "浏览器变为 {family}；该账号用过的浏览器：{known}",
   "finding.ua_changed_os": "操作系统变为 {family}；该账号用过的操作系统：{known}",
   "finding.locale_changed": "浏览器语言变为 {locale}；该账号用过的语言：{known}",
+  "finding.locale_new_language":
+    "浏览器语言变为 {locale}，这是该账号从未用过的语言（用过的：{known}）：是否是其他人的浏览器？",
   "finding.timezone_mismatch_geo":
     "设备时区 {timezone}（{offset}）与 IP {ip} 所在时区 {ip_timezone}（{ip_offset}）不符",
   "finding.timezone_new": "时区 {timezone} 对该账号是新的；该账号用过的时区：{known}",

@@ -256,12 +256,29 @@ describe("per-account deviation rules", () => {
     );
   });
 
-  it("raises locale_changed (low) for a new locale", async () => {
+  it("raises locale_changed (low) for another variant of a known language", async () => {
     const { send, ref, after } = await learnedAccount();
+    const [r] = await send(
+      event(after, { ref, env: { ip: IP.home, device_id: "dev-1", ...LA, locale: "en-GB" } }),
+    );
+    expect(r!.findings).toEqual([expect.objectContaining({ rule: "locale_changed", severity: "low" })]);
+  });
+
+  it("raises a medium locale_changed, and an alert, when the language itself is new (en-US → zh-CN)", async () => {
+    const { send, ref, after, api, ws } = await learnedAccount();
     const [r] = await send(
       event(after, { ref, env: { ip: IP.home, device_id: "dev-1", ...LA, locale: "zh-CN" } }),
     );
-    expect(r!.findings).toEqual([expect.objectContaining({ rule: "locale_changed", severity: "low" })]);
+    expect(r!.findings).toEqual([
+      expect.objectContaining({
+        rule: "locale_changed",
+        severity: "medium",
+        message: expect.stringContaining("a language this account has never used"),
+      }),
+    ]);
+    const alerts = (await api.get(`/v1/alerts?account_id=${r!.account_id}&rule=locale_changed`, ws.viewer))
+      .body;
+    expect(alerts.alerts).toEqual([expect.objectContaining({ severity: "medium", status: "open" })]);
   });
 });
 
