@@ -12,8 +12,18 @@ export interface Reason {
   text?: FindingText;
 }
 
-/** What preflight refuses outright: acting on these turns an outage into linked accounts and frozen funds. */
-const DENY = new Set(["sensitive_op_during_incident", "pin_violation", "shared_device", "shared_ip"]);
+/**
+ * What preflight refuses outright: acting on these turns an outage into linked accounts and frozen funds. The
+ * improvised switch (an IP, network or device outside the baseline during the platform's incident) is the one
+ * tether exists to stop.
+ */
+const DENY = new Set([
+  "sensitive_op_during_incident",
+  "incident_network_switch",
+  "pin_violation",
+  "shared_device",
+  "shared_ip",
+]);
 
 /**
  * allow / warn / deny from the findings the would-be event raises: deny what must never happen (and a login

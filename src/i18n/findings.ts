@@ -67,6 +67,8 @@ export const en = {
   "finding.part.no_group": "no group",
   "finding.part.none": "none yet",
   "finding.part.deleted_account": "a deleted account",
+  "preflight.break_glass":
+    "Do not work around this. If it must happen now, a reviewer can allow {operation} for this account for a limited time: POST {path} with the operation, minutes and a reason (audited).",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -125,4 +127,6 @@ export const zh: Record<keyof typeof en, string> = {
   "finding.part.no_group": "未分组",
   "finding.part.none": "暂无",
   "finding.part.deleted_account": "已删除的账号",
+  "preflight.break_glass":
+    "请不要绕过此限制。如确需立即执行，审核员可在限定时间内为该账号放行 {operation}：POST {path}，提供操作、分钟数和原因（会被审计）。",
 };

@@ -100,6 +100,9 @@ async function post(api: Client, s: Store, ...events: EventBody[]) {
   return res.body.results as Array<{ findings: Array<{ rule: string; severity: string }> }>;
 }
 
+/** A phone's hotspot: T-Mobile US, AS21928, a network no store here uses. */
+const HOTSPOT = "172.56.21.87";
+
 const preflight = (api: Client, s: Store, operation: string, envOver: Record<string, string> = {}) =>
   api.post("/v1/preflight", s.agent, {
     account: { platform: s.platform, ref: s.ref },
@@ -215,13 +218,48 @@ describe("a simulated TikTok Shop outage", () => {
     expect(deniedLogin.body.reasons).toEqual(
       expect.arrayContaining([expect.objectContaining({ rule: "retry_storm" })]),
     );
-    const warned = await preflight(api, by("tt10"), "publish_listing", { device_id: "borrowed-laptop" });
-    expect(warned.body.decision).toBe("warn");
-    expect(warned.body.reasons.map((r: { rule: string }) => r.rule)).toEqual(
+    // The improvised switch is denied, not warned: a borrowed laptop, or a login from a phone's hotspot.
+    const borrowed = await preflight(api, by("tt10"), "publish_listing", { device_id: "borrowed-laptop" });
+    expect(borrowed.body.decision).toBe("deny");
+    expect(borrowed.body.reasons.map((r: { rule: string }) => r.rule)).toEqual(
       expect.arrayContaining(["new_device", "incident_network_switch"]),
     );
+    const hotspot = await preflight(api, by("tt10"), "login", { ip: HOTSPOT });
+    expect(hotspot.body).toMatchObject({ decision: "deny", incident: { id: incident.id } });
+    expect(hotspot.body.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ rule: "incident_network_switch", severity: "critical" }),
+      ]),
+    );
+    expect(hotspot.body.break_glass).toMatch(
+      /^Do not work around this\. .* POST \/v1\/accounts\/acc_\w+\/overrides /,
+    );
+    const tt10 = by("tt10");
+    const zhHotspot = await api.call(
+      "POST",
+      "/v1/preflight",
+      tt10.agent,
+      {
+        account: { platform: tt10.platform, ref: tt10.ref },
+        operation: "login",
+        env: {
+          ip: HOTSPOT,
+          device_id: tt10.device,
+          user_agent: CHROME_120_WIN,
+          timezone: tt10.timezone,
+        },
+      },
+      { "accept-language": "zh-CN" },
+    );
+    expect(zhHotspot.body.break_glass).toContain("请不要绕过此限制");
+
     const allowed = await preflight(api, by("tt11"), "publish_listing");
-    expect(allowed.body).toMatchObject({ decision: "allow", reasons: [], incident: { id: incident.id } });
+    expect(allowed.body).toMatchObject({
+      decision: "allow",
+      reasons: [],
+      incident: { id: incident.id },
+      break_glass: null,
+    });
     // Amazon is not failing: its accounts may do sensitive work.
     expect((await preflight(api, by("amz0"), "binding_change")).body).toMatchObject({
       decision: "allow",

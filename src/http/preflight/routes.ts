@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { translator } from "../../i18n/index.ts";
 import { PREFLIGHT_ACCOUNT, runPreflight } from "../../services/run-preflight.ts";
 import { getIncident } from "../../store/incidents.ts";
 import { readerLang, wordFindings } from "../alerts/words.ts";
@@ -15,7 +16,8 @@ const route = createRoute({
   tags: ["telemetry"],
   summary: "Ask before acting: allow, warn or deny, with reasons",
   description:
-    "deny: a sensitive operation during an active incident on the account's platform, a login while the account " +
+    "deny: a sensitive operation during an active incident on the account's platform; during one, an env whose IP, " +
+    "network or device is not in the account's baseline (the improvised switch); a login while the account " +
     "is in a retry storm, an env that contradicts the pin, a device or IP used by an account of another group. " +
     "warn: the env deviates from the learned baseline. A reviewer's unexpired override allows. Recorded for " +
     "audit; never feeds the baseline.",
@@ -49,19 +51,28 @@ export function preflightRouter(deps: AppDeps) {
     const incident = answer.incident
       ? await getIncident(deps.database.db, auth.workspaceId, answer.incident.id)
       : null;
+    const lang = readerLang(c);
     const reasons = await wordFindings(
       deps.database.db,
       auth.workspaceId,
-      readerLang(c),
+      lang,
       answer.reasons,
       new Map([[answer.accountId ?? PREFLIGHT_ACCOUNT, body.account]]),
     );
+    const breakGlass =
+      answer.decision !== "deny"
+        ? null
+        : translator(lang)("preflight.break_glass", {
+            path: `/v1/accounts/${answer.accountId ?? "{account_id}"}/overrides`,
+            operation: body.operation,
+          });
     return c.json(
       {
         decision: answer.decision,
         reasons,
         incident: incident ? incidentJson(incident) : null,
         drill_id: incident?.kind === "drill" ? incident.id : null,
+        break_glass: breakGlass,
       },
       200,
     );
