@@ -4,8 +4,6 @@ import type { Actor, IncidentState, Settings } from "./model.ts";
 import type { AlertWrite, AuditWrite } from "./write-set.ts";
 
 const MINUTE = 60_000;
-/** Accounts seen within this long count as a platform's active accounts. */
-export const ACTIVE_HORIZON = 24 * 60 * MINUTE;
 
 /** Platform-side failures of one platform in one window, as read after the batch's events were written. */
 export interface FailureStats {
@@ -15,7 +13,7 @@ export interface FailureStats {
   failing: number;
   /** distinct networks (ASN, or /24 when unknown) those failures came from */
   networks: number;
-  /** accounts of the platform seen in the last day: the denominator */
+  /** accounts of the platform with any event in the window: the denominator */
   active: number;
   firstFailure: number;
   lastFailure: number;

@@ -2,7 +2,7 @@ import { Baseline } from "../core/baseline.ts";
 import type { Enricher } from "../core/enrich/types.ts";
 import { cachingEnricher, enrichEvent } from "../core/event.ts";
 import { AccountHistory } from "../core/history.ts";
-import { ACTIVE_HORIZON, decideIncidents } from "../core/incidents.ts";
+import { decideIncidents } from "../core/incidents.ts";
 import {
   accountKey,
   allowanceKey,
@@ -317,7 +317,7 @@ async function write(tx: TxPipeline, requests: BatchRequest[], judge: BatchJudge
   const settingsOf = (w: string) => requests.find((r) => r.caller.workspaceId === w)!.settings;
   const windows = failures.map(({ workspaceId: w, platform: p, last }) => {
     const window = settingsOf(w).incident.windowMinutes * MINUTE;
-    return { w, p, f: iso(last - window), t: iso(last), active_since: iso(last - ACTIVE_HORIZON), h: 0 };
+    return { w, p, f: iso(last - window), t: iso(last), h: 0 };
   });
   const results = await tx.send([
     ...writes,

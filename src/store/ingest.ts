@@ -620,14 +620,18 @@ export const insertAudit = (entries: WriteSet["audit"], now: Date): Statement =>
 
 /** Platform-side failures per (workspace, platform) in each window, from the partial index of failed events. */
 export const failureStats = (
-  windows: Array<{ w: string; p: string; f: string; t: string; active_since: string }>,
+  windows: Array<{ w: string; p: string; f: string; t: string }>,
   codes: readonly string[],
 ): Statement => ({
   name: "failure_stats",
   text: `select x.w, x.p as platform, count(distinct e.account_id)::int as failing,
       count(distinct coalesce('AS' || e.asn, ${ipSubnetSql("e.ip")}, e.ip))::int as networks,
+      -- the denominator: the platform's accounts with any event in the window (an account whose newest event
+      -- is older than the window has none in it, so last_event_at narrows the index probes)
       (select count(*) from accounts y where y.workspace_id = x.w and y.platform = x.p
-        and y.last_event_at >= x.active_since)::int as active,
+        and y.last_event_at >= x.f
+        and exists (select 1 from events e3 where e3.workspace_id = x.w and e3.account_id = y.id
+          and e3.occurred_at between x.f and x.t))::int as active,
       ${ms("min(e.occurred_at)")} as first_ms, ${ms("max(e.occurred_at)")} as last_ms,
       (array_agg(distinct e.account_id))[1:50] as account_ids,
       (select jsonb_object_agg(code, n) from (
@@ -636,11 +640,11 @@ export const failureStats = (
           and e2.result_code in (select jsonb_array_elements_text($2::jsonb))
           and e2.occurred_at between x.f and x.t
         group by e2.result_code) c) as codes
-    from jsonb_to_recordset($1::jsonb) as x(w text, p text, f timestamptz, t timestamptz, active_since timestamptz)
+    from jsonb_to_recordset($1::jsonb) as x(w text, p text, f timestamptz, t timestamptz)
     join events e on e.workspace_id = x.w and e.result_status = 'error' and e.occurred_at between x.f and x.t
       and e.result_code in (select jsonb_array_elements_text($2::jsonb))
     join accounts a on a.id = e.account_id and a.platform = x.p
-    group by x.w, x.p, x.f, x.t, x.active_since`,
+    group by x.w, x.p, x.f, x.t`,
   params: [json(windows), json(codes)],
 });
 

@@ -122,8 +122,9 @@ describe("a simulated TikTok Shop outage", () => {
   it("detects one incident, flags the improvised actions, guards preflight, and closes after a quiet hold", async () => {
     const { api, ws, stores, by } = await outageMatrix();
     const tiktok = stores.filter((s) => s.platform === "tiktok_shop");
-    // Before: every TikTok account logs in fine, ten minutes earlier.
-    for (const s of tiktok) await post(api, s, ev(s, T0 - 10 * MINUTE));
+    // Before: every TikTok account logs in fine, five minutes earlier (inside the detection window, so all 12
+    // count as active).
+    for (const s of tiktok) await post(api, s, ev(s, T0 - 5 * MINUTE));
 
     // Within 5 minutes, 7 TikTok accounts on 6 networks fail their logins.
     for (const [i, s] of tiktok.slice(0, 7).entries()) {
@@ -376,6 +377,23 @@ describe("what is not a platform outage", () => {
     const tiktok = stores.filter((s) => s.platform === "tiktok_shop").slice(0, 3);
     for (const s of tiktok) await post(api, s, ev(s, T0, fail("auth_failed")));
     expect((await api.get("/v1/incidents", ws.viewer)).body.incidents).toEqual([]);
+  });
+
+  it("counts only the accounts active in the window: 3 of 10 active failing open it, however many are idle", async () => {
+    const { api, ws, stores } = await outageMatrix();
+    const tiktok = stores.filter((s) => s.platform === "tiktok_shop");
+    // 10 of the 12 TikTok accounts work in the window; 2 have been idle since they learned (days ago).
+    for (const s of tiktok.slice(0, 10)) await post(api, s, ev(s, T0 - 3 * MINUTE));
+    const [a, b, c] = tiktok;
+    await post(api, a!, ev(a!, T0, fail("http_5xx")));
+    await post(api, b!, ev(b!, T0 + 20_000, fail("timeout")));
+    // Two of ten is not yet 30 %.
+    expect((await api.get("/v1/incidents", ws.viewer)).body.incidents).toEqual([]);
+    await post(api, c!, ev(c!, T0 + 40_000, fail("http_5xx")));
+    // The third failure is the batch that meets the quorum: 3 of the 10 active (not of all 12) is 30 %.
+    const [incident] = (await api.get("/v1/incidents?status=active", ws.viewer)).body.incidents;
+    expect(incident.evidence).toMatchObject({ active_accounts: 10, failing_accounts: 3, share: 0.3 });
+    expect(incident.started_at).toBe(new Date(T0).toISOString());
   });
 
   it("opens no incident when one office network fails for 8 accounts", async () => {
