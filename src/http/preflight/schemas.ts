@@ -21,12 +21,9 @@ export const PreflightResponseSchema = z
     /** the drill the answer was given in, when the incident is a drill */
     drill_id: z.string().nullable(),
     /** on deny: how a reviewer can allow this one operation for a while, in the reader's language */
-    break_glass: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "On `deny`, how a reviewer grants a time-boxed override for this operation; else null",
-      }),
+    break_glass: z.string().nullable().openapi({
+      description: "On `deny`, how a reviewer grants a time-boxed override for this operation; else null",
+    }),
   })
   .openapi("PreflightResponse");
 
