@@ -5,7 +5,7 @@
  */
 
 import { type Translate, translator } from "../i18n/index.ts";
-import { mdCell, mdTable } from "./markdown.ts";
+import { mdTable } from "./markdown.ts";
 import type { ImprovisedAction, IncidentView, ReviewedIncident, ReviewPreflight, Span } from "./review.ts";
 
 /** A preflight answer counts for an operation reported up to this long after it, for the same account. */
