@@ -2,9 +2,8 @@ import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { incidents } from "../../db/schema/incidents.ts";
 import type { DrillOperation, ParticipantAccount, ParticipantEnvironment } from "../core/drill-report.ts";
 import type { Span } from "../core/review.ts";
-import { newId } from "../ids.ts";
 import { type Db, rows } from "./db.ts";
-import type { IncidentRow } from "./incidents.ts";
+import { createIncident, type IncidentRow } from "./incidents.ts";
 import { epochMs, iso, jsonParam } from "./sql.ts";
 
 export interface DrillScope {
@@ -25,16 +24,14 @@ export async function createDrill(
   },
   now: Date,
 ): Promise<IncidentRow> {
-  const [row] = await db
-    .insert(incidents)
-    .values({
-      id: newId("inc"),
+  return createIncident(
+    db,
+    {
       workspaceId: input.workspaceId,
       platform: input.platform,
       region: null,
       title: input.title,
       source: "declared",
-      status: "active",
       kind: "drill",
       startedAt: input.startedAt,
       plannedMinutes: input.plannedMinutes,
@@ -42,11 +39,9 @@ export async function createDrill(
       scope: input.scope,
       evidence: { declared_by: input.createdBy, drill: true },
       createdBy: input.createdBy,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  return row!;
+    },
+    now,
+  );
 }
 
 export async function getDrill(db: Db, workspaceId: string, id: string): Promise<IncidentRow | null> {

@@ -18,6 +18,11 @@ export async function createIncident(
     lastFailureAt?: Date | null;
     evidence: Record<string, unknown>;
     createdBy: string;
+    /** a drill: its planned length and scope (src/store/drills-rehearsal.ts) */
+    kind?: "incident" | "drill";
+    plannedMinutes?: number | null;
+    plannedEndAt?: Date | null;
+    scope?: IncidentRow["scope"];
   },
   now: Date,
 ): Promise<IncidentRow> {
