@@ -183,6 +183,26 @@ function unsealed(channel: ChannelRow, ctx: DelivererContext): string | null {
     : null;
 }
 
+/** One attempt with the channel's secret; a secret sealed under another pepper cannot be opened, so it fails. */
+async function attemptSend(
+  channel: ChannelRow,
+  notice: Notice,
+  ctx: DelivererContext,
+  options: DeliveryOptions,
+): Promise<Outcome> {
+  try {
+    return await send(channel, notice, unsealed(channel, ctx), ctx, options);
+  } catch (err) {
+    return {
+      outcome: "failed",
+      statusCode: null,
+      error: (err as Error).message,
+      durationMs: 0,
+      retryAfterMs: null,
+    };
+  }
+}
+
 /** The delay before attempt `n + 1`: exponential with ±20 % jitter, or what the receiver asked for. */
 export function retryDelay(n: number, asked: number | null, options: DeliveryOptions): number {
   if (asked !== null) return Math.min(asked, options.maxDelayMs);
@@ -199,19 +219,7 @@ async function deliverOne(row: OutboxRow, ctx: DelivererContext, options: Delive
     return;
   }
   const attempt = row.attempts + 1;
-  let result: Outcome;
-  try {
-    result = await send(channel, notice, unsealed(channel, ctx), ctx, options);
-  } catch (err) {
-    // a secret sealed under another pepper cannot be opened: no attempt can succeed
-    result = {
-      outcome: "failed",
-      statusCode: null,
-      error: (err as Error).message,
-      durationMs: 0,
-      retryAfterMs: null,
-    };
-  }
+  const result = await attemptSend(channel, notice, ctx, options);
   const outcome = result.outcome === "retry" && attempt >= options.maxAttempts ? "failed" : result.outcome;
   const log: Attempt = {
     workspaceId: row.workspaceId,
@@ -277,18 +285,7 @@ export async function sendTestMessage({
     groupKey: `${channel.workspaceId}:test`,
     alerts: [],
   };
-  let result: Outcome;
-  try {
-    result = await send(channel, notice, unsealed(channel, ctx), ctx, options);
-  } catch (err) {
-    result = {
-      outcome: "failed",
-      statusCode: null,
-      error: (err as Error).message,
-      durationMs: 0,
-      retryAfterMs: null,
-    };
-  }
+  const result = await attemptSend(channel, notice, ctx, options);
   const outcome = result.outcome === "delivered" ? "delivered" : "failed";
   options.onAttempt?.(channel.kind, outcome);
   return insertDelivery(
