@@ -18,6 +18,7 @@ export function featuresOf(event: EnrichedEvent): Array<[BaselineKind, string]> 
     if (net.asn !== null) out.push(["asn", String(net.asn)]);
     if (net.country) out.push(["country", net.country]);
     if (net.region) out.push(["region", net.region]);
+    if (net.networkType) out.push(["network_type", net.networkType]);
   }
   if (event.deviceId) out.push(["device", event.deviceId]);
   if (event.userAgent) out.push(["ua", event.userAgent]);

@@ -4,6 +4,7 @@
  * replaces an id by its tombstone everywhere it is stored, and each reader swaps ids for `platform/ref`.
  */
 import { type Lang, type MessageKey, translator } from "../i18n/index.ts";
+import { NETWORK_TYPES, type NetworkType } from "./enrich/network-types.ts";
 
 /**
  * A sentence's parameter: a literal, an account (rendered as `platform/ref`), a list (joined the way the
@@ -37,6 +38,8 @@ const part = (key: MessageKey, params?: Record<string, TextParam>): TextParam =>
 /** What the baseline held: a list, or "none yet" when it held nothing of that kind. */
 const known = (items: Array<string | number>): TextParam =>
   items.length > 0 ? { list: items } : part("finding.part.none");
+const isNetworkType = (s: string): s is NetworkType => (NETWORK_TYPES as readonly string[]).includes(s);
+const networkTypeKey = (t: NetworkType): MessageKey => `finding.part.network_type.${t}`;
 const asn = (n: string | number) => (String(n).startsWith("AS") ? String(n) : `AS${n}`);
 
 /** "203.0.113.7 (AS64500 Example Net, Tokyo, JP-13)": an IP with what is known of where it is. */
@@ -67,6 +70,7 @@ const PIN_DIMENSIONS = {
   timezones: ["finding.pin_violation.timezones", "finding.pin_violation_unknown.timezones"],
   locales: ["finding.pin_violation.locales", null],
   device_ids: ["finding.pin_violation.device_ids", null],
+  network_types: ["finding.pin_violation.network_types", "finding.pin_violation_unknown.network_types"],
 } as const satisfies Record<string, readonly [MessageKey, MessageKey | null]>;
 
 function shared(key: MessageKey) {
@@ -105,6 +109,23 @@ const SENTENCES: Record<string, (e: Evidence) => FindingText | null> = {
     if (a === null || !ip) return null;
     const network = `AS${a}${str(e.asn_org) ? ` ${e.asn_org}` : ""}`;
     return text("finding.new_network", { network, ip, known: known(values(e.known_asns).map(asn)) });
+  },
+  datacenter_network(e) {
+    const a = num(e.asn);
+    const ip = str(e.ip);
+    const type = str(e.network_type);
+    if (a === null || !ip || !type || !isNetworkType(type)) return null;
+    const network = `AS${a}${str(e.asn_org) ? ` ${e.asn_org}` : ""}`;
+    const kinds = values(e.known_types)
+      .map(String)
+      .filter(isNetworkType)
+      .map((t) => part(networkTypeKey(t)));
+    return text("finding.datacenter_network", {
+      network,
+      ip,
+      type: part(networkTypeKey(type)),
+      known: kinds.length > 0 ? { list: kinds } : part("finding.part.none"),
+    });
   },
   new_country(e) {
     const where = address(e);

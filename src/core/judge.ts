@@ -13,7 +13,14 @@ import {
   type Settings,
   severityRank,
 } from "./model.ts";
-import { type Counts, eventRisk, populationPaths, riskFactors, statisticalLogRatio } from "./risk.ts";
+import {
+  type Counts,
+  eventRisk,
+  populationPaths,
+  type RiskFactor,
+  riskFactors,
+  statisticalLogRatio,
+} from "./risk.ts";
 import { ACCOUNT_RULES, evaluateAccountRules, type RuleFailure } from "./rules/index.ts";
 import { MAX_PEERS, type PeerUse, type Rule, type RuleContext, type SharedValue } from "./rules/types.ts";
 import { type ShareableValue, SharingIndex, shareableValues } from "./sharing.ts";
@@ -189,6 +196,7 @@ export class BatchJudge {
       : undefined;
     let findings: Finding[] = [];
     let risk = 0;
+    let factors: RiskFactor[] | null = null;
     if (account) {
       const bound = this.bound(caller, account);
       const baseline = this.ctx.baselines.get(account.id)!;
@@ -231,12 +239,13 @@ export class BatchJudge {
       const features = Object.fromEntries(prepared.features);
       const counts = this.counts(caller.workspaceId, baseline);
       risk = eventRisk(statisticalLogRatio(features, counts), findings);
+      // What a reviewer needs to weigh the score: each feature's likelihood, as it stood before this event.
+      factors = riskFactors(features, counts);
       let alerting = findings.filter(
         (f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity),
       );
       if (alerting.length > 0) {
-        // What a reviewer needs to weigh the score: each feature's likelihood, as it stood before this event.
-        const explained = { event_id: event.id, score: risk, factors: riskFactors(features, counts) };
+        const explained = { event_id: event.id, score: risk, factors };
         alerting = alerting.map((f) => ({ ...f, evidence: { ...f.evidence, risk: explained } }));
       }
       this.observe(reporter, account, baseline, prepared, alerting);
@@ -253,6 +262,7 @@ export class BatchJudge {
         message: f.message,
         text: f.text,
       })),
+      risk_factors: factors,
     };
     this.set.events.push({
       workspaceId: caller.workspaceId,

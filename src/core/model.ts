@@ -1,5 +1,7 @@
+import type { NetworkType } from "./enrich/network-types.ts";
 import type { NetInfo, UaInfo } from "./enrich/types.ts";
 import type { FindingText } from "./finding-text.ts";
+import type { RiskFactor } from "./risk.ts";
 
 /** An admin's pin: any deviation from it is a violation from the first event on. */
 export interface Pin {
@@ -10,6 +12,7 @@ export interface Pin {
   timezones?: string[];
   locales?: string[];
   device_ids?: string[];
+  network_types?: NetworkType[];
 }
 
 /** The dimensions of a pin, in the order people edit them. */
@@ -21,6 +24,7 @@ export const PIN_DIMENSIONS = [
   "timezones",
   "locales",
   "device_ids",
+  "network_types",
 ] as const satisfies ReadonlyArray<keyof Pin>;
 
 export const BASELINE_KINDS = [
@@ -29,6 +33,7 @@ export const BASELINE_KINDS = [
   "asn",
   "country",
   "region",
+  "network_type",
   "device",
   "ua",
   "browser",
@@ -190,4 +195,9 @@ export interface EventVerdict {
   risk: number;
   /** `text` is stored with the event for rendering in the reader's language; the API answers `message` only */
   findings: Array<{ rule: string; severity: Severity; message: string; text?: FindingText }>;
+  /**
+   * Each feature hierarchy's part of `risk`, largest first. Null for an event without an account, and when the
+   * answer repeats a stored event (a replay): the factors describe the baseline as it stood when it was judged.
+   */
+  risk_factors: RiskFactor[] | null;
 }

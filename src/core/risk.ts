@@ -43,6 +43,8 @@ export const VOCABULARY: Record<BaselineKind, number> = {
   locale: 200,
   region: 100,
   subnet: 256,
+  // not part of a hierarchy (the ASN already says it): counted for the baseline only
+  network_type: 4,
 };
 
 /** Finest level first: IP → ASN → country and user agent → browser → OS. */

@@ -176,6 +176,8 @@ export const en = {
   "rule.new_ip": "Logged in from an IP address this account has not used.",
   "rule.new_network": "Logged in through a network (ASN) this account has not used.",
   "rule.new_country": "Logged in from a country this account has never been used from.",
+  "rule.datacenter_network":
+    "Came from a hosting/datacenter or VPN network, a kind of network this account has not worked from.",
   "rule.new_region": "Logged in from a region this account has not been used from.",
   "rule.new_device": "Used on a device this account has not been used on.",
   "rule.ua_changed": "The browser differs from the ones this account uses.",
@@ -240,6 +242,7 @@ export const en = {
   "pin.timezones": "Timezones (e.g. America/Los_Angeles)",
   "pin.locales": "Languages (e.g. en-US)",
   "pin.device_ids": "Device ids",
+  "pin.network_types": "Network types (residential, mobile, hosting, vpn)",
 } as const;
 
 export const zh: Record<keyof typeof en, string> = {
@@ -417,6 +420,7 @@ export const zh: Record<keyof typeof en, string> = {
   "rule.new_ip": "从该账号未使用过的 IP 地址登录。",
   "rule.new_network": "通过该账号未使用过的网络（ASN）登录。",
   "rule.new_country": "从该账号从未使用过的国家登录。",
+  "rule.datacenter_network": "来自机房/云主机或 VPN 网络，而该账号从未在这类网络上操作过。",
   "rule.new_region": "从该账号未使用过的地区登录。",
   "rule.new_device": "在该账号未使用过的设备上使用。",
   "rule.ua_changed": "浏览器与该账号常用的不同。",
@@ -477,4 +481,5 @@ export const zh: Record<keyof typeof en, string> = {
   "pin.timezones": "时区（例如 America/Los_Angeles）",
   "pin.locales": "语言（例如 en-US）",
   "pin.device_ids": "设备 ID",
+  "pin.network_types": "网络类型（residential 家庭宽带、mobile 移动网络、hosting 机房、vpn）",
 };

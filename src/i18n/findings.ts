@@ -8,6 +8,8 @@ export const en = {
   "finding.new_ip_familiar":
     "New IP {address} inside a subnet ({subnet}) and network this account already uses",
   "finding.new_network": "New network {network} (IP {ip}); this account has used {known}",
+  "finding.datacenter_network":
+    "Network {network} (IP {ip}) is a {type} network; this account has worked only from these kinds of network: {known}",
   "finding.new_country": "New country {country}, from {address}; this account has been used from {known}",
   "finding.new_region": "New region {region}, from {address}; this account has been used in {known}",
   "finding.new_device": "New device {device}: not among the devices this account has used ({known})",
@@ -33,6 +35,10 @@ export const en = {
   "finding.pin_violation.timezones": "Timezone {value} is not one of the pinned timezones ({pinned})",
   "finding.pin_violation.locales": "Browser language {value} is not one of the pinned languages ({pinned})",
   "finding.pin_violation.device_ids": "Device {value} is not one of the pinned devices ({pinned})",
+  "finding.pin_violation.network_types":
+    "Network type {value} is not one of the pinned network types ({pinned})",
+  "finding.pin_violation_unknown.network_types":
+    "The event's network type is unknown, so it cannot be shown to be one of the pinned types ({pinned})",
   "finding.pin_violation_unknown.cidrs":
     "The event has no IP address, so it cannot be shown to be inside the pinned ranges ({pinned})",
   "finding.pin_violation_unknown.asns":
@@ -66,6 +72,10 @@ export const en = {
   "finding.part.group": "group {group}",
   "finding.part.no_group": "no group",
   "finding.part.none": "none yet",
+  "finding.part.network_type.residential": "residential",
+  "finding.part.network_type.mobile": "mobile",
+  "finding.part.network_type.hosting": "hosting/datacenter",
+  "finding.part.network_type.vpn": "VPN/proxy",
   "finding.part.deleted_account": "a deleted account",
   "preflight.break_glass":
     "Do not work around this. If it must happen now, a reviewer can allow {operation} for this account for a limited time: POST {path} with the operation, minutes and a reason (audited).",
@@ -75,6 +85,8 @@ export const zh: Record<keyof typeof en, string> = {
   "finding.new_ip": "新 IP {address}：不在该账号用过的 {known} 个地址之中",
   "finding.new_ip_familiar": "新 IP {address}，但属于该账号已在使用的网段（{subnet}）和网络",
   "finding.new_network": "新网络 {network}（IP {ip}）；该账号用过的网络：{known}",
+  "finding.datacenter_network":
+    "网络 {network}（IP {ip}）属于{type}网络；该账号只在这些类型的网络上操作过：{known}",
   "finding.new_country": "新国家/地区 {country}，来自 {address}；该账号以往所在国家/地区：{known}",
   "finding.new_region": "新地区 {region}，来自 {address}；该账号以往所在地区：{known}",
   "finding.new_device": "新设备 {device}：不在该账号用过的 {known} 台设备之中",
@@ -99,6 +111,9 @@ export const zh: Record<keyof typeof en, string> = {
   "finding.pin_violation.timezones": "时区 {value} 不在固定的时区之中（{pinned}）",
   "finding.pin_violation.locales": "浏览器语言 {value} 不在固定的语言之中（{pinned}）",
   "finding.pin_violation.device_ids": "设备 {value} 不在固定的设备之中（{pinned}）",
+  "finding.pin_violation.network_types": "网络类型 {value} 不在固定的网络类型之中（{pinned}）",
+  "finding.pin_violation_unknown.network_types":
+    "无法确定该事件的网络类型，因此无法证明它属于固定的类型（{pinned}）",
   "finding.pin_violation_unknown.cidrs": "该事件没有 IP 地址，无法确认其在固定的地址范围内（{pinned}）",
   "finding.pin_violation_unknown.asns": "该事件的网络未知，无法确认其属于固定的网络（{pinned}）",
   "finding.pin_violation_unknown.countries":
@@ -126,6 +141,10 @@ export const zh: Record<keyof typeof en, string> = {
   "finding.part.group": "分组 {group}",
   "finding.part.no_group": "未分组",
   "finding.part.none": "暂无",
+  "finding.part.network_type.residential": "家庭宽带",
+  "finding.part.network_type.mobile": "移动",
+  "finding.part.network_type.hosting": "机房/云主机",
+  "finding.part.network_type.vpn": "VPN/代理",
   "finding.part.deleted_account": "已删除的账号",
   "preflight.break_glass":
     "请不要绕过此限制。如确需立即执行，审核员可在限定时间内为该账号放行 {operation}：POST {path}，提供操作、分钟数和原因（会被审计）。",

@@ -171,6 +171,7 @@ export const RULES = [
   "new_ip",
   "new_network",
   "new_country",
+  "datacenter_network",
   "new_region",
   "new_device",
   "ua_changed",

@@ -1,12 +1,21 @@
 import { loadAsnDb } from "./asn.ts";
 import { loadGeoDb } from "./geo.ts";
 import { parseIp } from "./ip.ts";
+import { loadNetworkTypes } from "./network-types.ts";
 import type { Enricher, NetInfo } from "./types.ts";
 import { parseUserAgent } from "./ua.ts";
 
 export type { AsnDb, AsnInfo } from "./asn.ts";
 export type { GeoDb, GeoInfo } from "./geo.ts";
 export { isValidIp, type ParsedIp, parseIp } from "./ip.ts";
+export {
+  DATACENTER_TYPES,
+  NETWORK_TYPES,
+  type NetworkClass,
+  type NetworkType,
+  type NetworkTypeDb,
+  type NetworkTypeSource,
+} from "./network-types.ts";
 export type { Enricher, IpClass, NetInfo, UaInfo } from "./types.ts";
 export { parseUserAgent } from "./ua.ts";
 
@@ -15,7 +24,7 @@ export { parseUserAgent } from "./ua.ts";
  * and returns a synchronous enricher. Call once at start-up and share it.
  */
 export async function createEnricher(): Promise<Enricher> {
-  const [geo, asn] = await Promise.all([loadGeoDb(), loadAsnDb()]);
+  const [geo, asn, types] = await Promise.all([loadGeoDb(), loadAsnDb(), loadNetworkTypes()]);
   return {
     net(ip: string): NetInfo {
       const parsed = parseIp(ip);
@@ -23,10 +32,13 @@ export async function createEnricher(): Promise<Enricher> {
       // Private, loopback and other special addresses say nothing about a location or a network operator.
       const as = parsed.ipClass === "public" ? asn.lookup(parsed) : null;
       const place = parsed.ipClass === "public" ? geo.lookup(parsed.ip) : null;
+      const network = as ? types.classify(as.asn, as.org) : null;
       return {
         ...parsed,
         asn: as?.asn ?? null,
         asnOrg: as?.org ?? null,
+        networkType: network?.type ?? null,
+        networkTypeSource: network?.source ?? null,
         country: place?.country ?? null,
         region: place?.region ?? null,
         city: place?.city ?? null,

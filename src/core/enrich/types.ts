@@ -1,3 +1,5 @@
+import type { NetworkType, NetworkTypeSource } from "./network-types.ts";
+
 export type IpClass =
   | "public"
   | "private"
@@ -18,6 +20,10 @@ export interface NetInfo {
   subnet: string;
   asn: number | null;
   asnOrg: string | null;
+  /** residential ISP, mobile carrier, hosting/datacenter or VPN/proxy provider; null without an ASN */
+  networkType: NetworkType | null;
+  /** how `networkType` was decided (src/core/enrich/network-types.ts) */
+  networkTypeSource: NetworkTypeSource | null;
   /** ISO 3166-1 alpha-2 */
   country: string | null;
   /** ISO 3166-2 subdivision with its country, e.g. "US-CA" */

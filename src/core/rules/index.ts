@@ -1,4 +1,5 @@
 import type { Finding } from "../model.ts";
+import { datacenterNetwork } from "./datacenter-network.ts";
 import { envHopping } from "./env-hopping.ts";
 import { impossibleTravel } from "./impossible-travel.ts";
 import { incidentNetworkSwitch } from "./incident-network-switch.ts";
@@ -28,6 +29,7 @@ export const ACCOUNT_RULES: readonly Rule[] = [
   pinViolation,
   newDevice,
   newCountry,
+  datacenterNetwork,
   newRegion,
   newNetwork,
   newIp,

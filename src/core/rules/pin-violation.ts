@@ -22,6 +22,7 @@ function pinDeviations(ctx: RuleContext): Check[] {
     { dimension: "timezones", value: ctx.event.timezone, allowed: pin.timezones },
     { dimension: "locales", value: ctx.event.locale, allowed: pin.locales },
     { dimension: "device_ids", value: ctx.event.deviceId, allowed: pin.device_ids },
+    { dimension: "network_types", value: net?.networkType, allowed: pin.network_types },
   ];
   return checks.filter((c) => {
     if (!c.allowed || c.allowed.length === 0) return false;

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { BaselineKind } from "../../core/baseline.ts";
+import type { NetworkType } from "../../core/enrich/network-types.ts";
 import type { Enricher } from "../../core/enrich/types.ts";
 import { ApiError, notFound, say } from "../../errors.ts";
 import { deleteAccount } from "../../services/delete-account.ts";
@@ -262,13 +263,14 @@ function decodeEventCursor(cursor: string | undefined, before: string | undefine
 
 interface IpDetails {
   asnOrg: string | null;
+  networkType: NetworkType | null;
   timezone: string | null;
 }
 
-const NO_DETAILS: IpDetails = { asnOrg: null, timezone: null };
+const NO_DETAILS: IpDetails = { asnOrg: null, networkType: null, timezone: null };
 
 /**
- * The ASN organisation and timezone of a stored IP, which events no longer store (migration 0005): looked up
+ * The ASN organisation, network type and timezone of a stored IP, which events do not store: looked up
  * again with the enricher, once per distinct IP of a page. Ingest stores only IPs the enricher parsed; one that
  * does not parse shows neither rather than failing the page.
  */
@@ -277,7 +279,7 @@ function ipDetails(enricher: Enricher): (ip: string | null) => IpDetails {
   const lookup = (ip: string): IpDetails => {
     try {
       const net = enricher.net(ip);
-      return { asnOrg: net.asnOrg, timezone: net.timezone };
+      return { asnOrg: net.asnOrg, networkType: net.networkType, timezone: net.timezone };
     } catch {
       return NO_DETAILS;
     }
@@ -317,6 +319,7 @@ function storedEventJson(e: StoredEventRow, net: IpDetails): z.infer<typeof Stor
       subnet: e.subnet,
       asn: e.asn,
       asn_org: net.asnOrg,
+      network_type: net.networkType,
       country: e.country,
       region: e.region,
       city: e.city,

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isValidCidr } from "../../core/cidr.ts";
+import { NETWORK_TYPES } from "../../core/enrich/network-types.ts";
 import { isValidTimeZone } from "../../core/time.ts";
 import type { AccountRow } from "../../store/accounts.ts";
 import { AccountRefSchema, SlugSchema } from "../events/schemas.ts";
@@ -25,6 +26,10 @@ export const PinSchema = z
     timezones: z.array(z.string().refine(isValidTimeZone, "must be an IANA timezone")).max(20).optional(),
     locales: z.array(z.string().min(2).max(35)).max(20).optional(),
     device_ids: z.array(name(256)).max(100).optional(),
+    network_types: z.array(z.enum(NETWORK_TYPES)).max(NETWORK_TYPES.length).optional().openapi({
+      description:
+        "Kinds of network the account may use (residential ISP, mobile carrier, hosting/datacenter, VPN/proxy)",
+    }),
   })
   .strict()
   .openapi("Pin");
@@ -137,6 +142,7 @@ export const StoredEventSchema = z
       subnet: z.string().nullable(),
       asn: z.number().nullable(),
       asn_org: z.string().nullable(),
+      network_type: z.enum(NETWORK_TYPES).nullable(),
       country: z.string().nullable(),
       region: z.string().nullable(),
       city: z.string().nullable(),
