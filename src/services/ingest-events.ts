@@ -126,7 +126,7 @@ export async function commitBatch(
       }
       if (verdict) return verdict;
       const s = outcome.stored.get(key)!;
-      return { id: s.id, account_id: s.accountId, risk: s.risk, findings: s.findings };
+      return { id: s.id, account_id: s.accountId, risk: s.risk, findings: s.findings, risk_factors: null };
     });
     ctx.metrics.eventsAccepted.inc(accepted);
     ctx.metrics.eventsDuplicate.inc(request.events.length - accepted);

@@ -94,6 +94,7 @@ export function eventsRouter(deps: AppDeps) {
         account_id: r.account_id,
         risk: r.risk,
         findings: r.findings.map(() => worded[next++]!),
+        risk_factors: r.risk_factors,
       }));
       return c.json({ accepted: result.accepted, duplicates: result.duplicates, results }, 202);
     },

@@ -151,6 +151,22 @@ export const FindingSchema = z
   })
   .openapi("Finding");
 
+const RiskLevelSchema = z.object({
+  kind: z.string(),
+  value: z.string(),
+  p_workspace: z.number(),
+  p_account: z.number(),
+});
+
+export const RiskFactorSchema = z
+  .object({
+    kind: z.string(),
+    value: z.string(),
+    log_ratio: z.number(),
+    levels: z.array(RiskLevelSchema),
+  })
+  .openapi("RiskFactor");
+
 export const IngestResponseSchema = z
   .object({
     accepted: z.number().int(),
@@ -161,6 +177,15 @@ export const IngestResponseSchema = z
         account_id: z.string().nullable(),
         risk: z.number().int().min(0).max(100),
         findings: z.array(FindingSchema),
+        risk_factors: z
+          .array(RiskFactorSchema)
+          .nullable()
+          .openapi({
+            description:
+              "Why `risk` is what it is: each feature hierarchy (network, user agent, device, timezone, locale) with " +
+              "its log ratio and, per level, how common the value is in the workspace and for this account before " +
+              "the event. Null for an event without an account, and for a duplicate (the stored answer is repeated).",
+          }),
       }),
     ),
   })
