@@ -155,6 +155,7 @@ interface Step {
   ip?: string;
   deviceId?: string;
   timezone?: string;
+  locale?: string;
   /** use this other account's device id (a store opened on another store's machine) */
   deviceOf?: string;
   /** exit through this other account's IP (two browser profiles behind one proxy) */
@@ -251,6 +252,24 @@ const SCENARIOS: Scenario[] = [
     rule: "shared_ip",
     quietMinutes: 2 * 60,
     steps: [{ minutesAgo: 45, ipOf: "us-01" }],
+  },
+  {
+    // DigitalOcean in Santa Clara: the same state as the store's Comcast line, but a cloud server's exit.
+    en: "proxy leaked into a datacenter (DigitalOcean, same state)",
+    zh: "代理泄漏到机房 IP（DigitalOcean，同一州）",
+    ref: "us-02",
+    rule: "datacenter_network",
+    quietMinutes: 2 * 60,
+    steps: [{ minutesAgo: 35, ip: "137.184.12.40" }],
+  },
+  {
+    // The operator opened the store in their own browser: a British store suddenly speaks Chinese.
+    en: "browser language leak (en-GB → zh-CN)",
+    zh: "浏览器语言泄漏（en-GB → zh-CN）",
+    ref: "uk-03",
+    rule: "locale_changed",
+    quietMinutes: 60,
+    steps: [{ minutesAgo: 25, locale: "zh-CN" }],
   },
   {
     en: "device timezone disagrees with the IP",
@@ -419,6 +438,7 @@ interface EnvOverrides {
   ip?: string;
   deviceId?: string;
   timezone?: string;
+  locale?: string;
 }
 
 /** What one member's environment reports at a point of its history (`progress` 0…1). */
@@ -429,7 +449,7 @@ function envOf(m: Member, progress: number, over: EnvOverrides = {}): NonNullabl
     device_id: over.deviceId ?? m.deviceId,
     user_agent: m.spec.updatedUa && progress >= BROWSER_UPDATE_AT ? m.spec.updatedUa : m.spec.ua,
     timezone: over.timezone ?? place.timezone,
-    locale: place.locale,
+    locale: over.locale ?? place.locale,
     profile: m.profile,
   };
 }

@@ -91,6 +91,10 @@ export function decideIncidents(
       networks: s.networks,
       codes: s.codes,
       account_ids: s.accountIds,
+      // Event time from the first platform-side failure to the failure that met the quorum: how late detection was.
+      first_failure_at: new Date(s.firstFailure).toISOString(),
+      quorum_met_at: new Date(s.lastFailure).toISOString(),
+      detection_latency_seconds: Math.round((s.lastFailure - s.firstFailure) / 1000),
       window: {
         from: new Date(s.lastFailure - window).toISOString(),
         to: new Date(s.lastFailure).toISOString(),

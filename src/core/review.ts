@@ -227,8 +227,17 @@ export interface AlertView {
   last_seen_at: string;
 }
 
+/** How long detection took, in event time: from the first platform-side failure to the one that met the quorum. */
+export interface Detection {
+  first_failure_at: string;
+  quorum_met_at: string;
+  latency_seconds: number;
+}
+
 export interface Review {
   incident: IncidentView;
+  /** null for a declared incident or drill: nothing was detected */
+  detection: Detection | null;
   windows: { before: ReviewWindow; during: ReviewWindow; after: ReviewWindow | null };
   timeline: TimelineEntry[];
   improvised_actions: ImprovisedAction[];
@@ -460,6 +469,7 @@ export function assembleReview(
 
   const review: Review = {
     incident: incidentView(incident),
+    detection: detectionOf(incident),
     windows: {
       before: { from: iso(windows.before.from), to: iso(windows.before.to) },
       during: { from: iso(windows.during.from), to: iso(windows.during.to) },
@@ -490,6 +500,24 @@ export function assembleReview(
   // API clients that show one string per lesson get both languages, as the Markdown does.
   review.lessons = review.lesson_details.map((l) => `${lessonText(EN, l)} / ${lessonText(ZH, l)}`);
   return review;
+}
+
+/**
+ * Detection latency of a detected incident. Incidents detected before the evidence named the quorum's moment
+ * still have it as the end of their evidence window, and the first failure as their start.
+ */
+export function detectionOf(incident: ReviewedIncident): Detection | null {
+  if (incident.source !== "detected") return null;
+  const e = incident.evidence;
+  const window = e.window as { to?: unknown } | undefined;
+  const met = Date.parse(String(e.quorum_met_at ?? window?.to ?? ""));
+  const first = Date.parse(String(e.first_failure_at ?? "")) || incident.startedAt.getTime();
+  if (!Number.isFinite(met)) return null;
+  return {
+    first_failure_at: iso(first),
+    quorum_met_at: iso(met),
+    latency_seconds: Math.max(0, Math.round((met - first) / 1000)),
+  };
 }
 
 const pct = (rate: number | null) => (rate === null ? "n/a" : `${Math.round(rate * 1000) / 10}%`);
@@ -618,6 +646,11 @@ export function reviewMarkdown(review: Review): string {
       `- Incident / 事件: \`${i.id}\` — ${i.platform}${i.region ? ` (${i.region})` : ""}, ${i.source}, ${i.status}`,
       `- Started / 开始: ${i.started_at}`,
       `- Ended / 结束: ${i.ended_at ?? "still active / 仍在进行"}`,
+      ...(review.detection
+        ? [
+            `- Detected / 检测: ${review.detection.latency_seconds} s after the first platform-side failure (event time; quorum met at ${review.detection.quorum_met_at}) / 首个平台侧失败后 ${review.detection.latency_seconds} 秒（事件时间）`,
+          ]
+        : []),
       `- Windows / 时间窗口: before / 之前 ${w.before.from} → ${w.before.to}; during / 期间 ${w.during.from} → ${w.during.to}; after / 之后 ${w.after ? `${w.after.from} → ${w.after.to}` : "—"}`,
     ].join("\n"),
   );

@@ -48,6 +48,8 @@ export const en = {
   "inc.facts": "Facts",
   "inc.declared_by": "Declared by",
   "inc.detection": "Detection evidence",
+  "inc.detection_latency": "Detection latency",
+  "inc.detection_latency_text": "{seconds} s after the first platform-side failure (event time)",
   "inc.detection_text":
     "{failing} of {active} active accounts failing ({share}) from {networks} networks between {from} and {to} UTC",
   "inc.codes": "Failure codes",
@@ -190,6 +192,8 @@ export const zh: Record<keyof typeof en, string> = {
   "inc.facts": "基本信息",
   "inc.declared_by": "宣布人",
   "inc.detection": "识别依据",
+  "inc.detection_latency": "识别延迟",
+  "inc.detection_latency_text": "首个平台侧失败后 {seconds} 秒（按事件时间）",
   "inc.detection_text":
     "{from} 至 {to}（UTC）期间，{active} 个活跃账号中有 {failing} 个失败（占 {share}），来自 {networks} 个不同网络",
   "inc.codes": "失败代码",

@@ -252,6 +252,12 @@ function Detection({
           to: typeof window.to === "string" ? stamp(window.to) : "?",
         })}
       </dd>
+      {typeof evidence.detection_latency_seconds === "number" ? (
+        <>
+          <dt>{t("inc.detection_latency")}</dt>
+          <dd>{t("inc.detection_latency_text", { seconds: num("detection_latency_seconds") })}</dd>
+        </>
+      ) : null}
       {codes.length > 0 ? (
         <>
           <dt>{t("inc.codes")}</dt>

@@ -38,6 +38,8 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))("npm run demo", () => {
         "shared_device",
         "shared_ip",
         "timezone_mismatch",
+        "datacenter_network",
+        "locale_changed",
       ]) {
         expect(stdout).toMatch(new RegExp(`✓ ${rule}\\s`));
       }

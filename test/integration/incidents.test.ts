@@ -145,6 +145,10 @@ describe("a simulated TikTok Shop outage", () => {
       failing_accounts: 4,
       networks: 4,
       share: 0.333,
+      // The 4th failure came 3 × 40 s after the first: detection is 120 s late in event time, and no later.
+      first_failure_at: new Date(T0).toISOString(),
+      quorum_met_at: new Date(T0 + 120_000).toISOString(),
+      detection_latency_seconds: 120,
     });
     expect(incident.started_at).toBe(new Date(T0).toISOString());
     expect((await api.get("/v1/alerts?rule=platform_incident", ws.viewer)).body.alerts).toEqual([
@@ -285,6 +289,11 @@ describe("a simulated TikTok Shop outage", () => {
     t.clock.set(new Date(T0 + 40 * MINUTE));
     for (const s of tiktok.slice(0, 4)) await post(api, s, ev(s, T0 + 35 * MINUTE));
     const review = (await api.get(`/v1/incidents/${incident.id}/review`, ws.viewer)).body;
+    expect(review.detection).toEqual({
+      first_failure_at: new Date(T0).toISOString(),
+      quorum_met_at: new Date(T0 + 120_000).toISOString(),
+      latency_seconds: 120,
+    });
     const row = (s: Store) =>
       review.improvised_actions.find((r: { account_id: string }) => r.account_id === s.id);
     expect(row(switcher)).toMatchObject({
@@ -313,6 +322,7 @@ describe("a simulated TikTok Shop outage", () => {
     expect(md.status).toBe(200);
     expect(md.body).toContain("Timeline / 时间线");
     expect(md.body).toContain(binder.ref);
+    expect(md.body).toContain("Detected / 检测: 120 s after the first platform-side failure");
   });
 
   it("honours a reviewer's time-boxed override in preflight, audited, until it expires", async () => {
@@ -392,7 +402,12 @@ describe("what is not a platform outage", () => {
     await post(api, c!, ev(c!, T0 + 40_000, fail("http_5xx")));
     // The third failure is the batch that meets the quorum: 3 of the 10 active (not of all 12) is 30 %.
     const [incident] = (await api.get("/v1/incidents?status=active", ws.viewer)).body.incidents;
-    expect(incident.evidence).toMatchObject({ active_accounts: 10, failing_accounts: 3, share: 0.3 });
+    expect(incident.evidence).toMatchObject({
+      active_accounts: 10,
+      failing_accounts: 3,
+      share: 0.3,
+      detection_latency_seconds: 40,
+    });
     expect(incident.started_at).toBe(new Date(T0).toISOString());
   });
 

@@ -213,6 +213,8 @@ describe("the recovery review of an incident", () => {
       started_at: isoAt(0),
       ended_at: isoAt(60),
     });
+    // Declared, not detected: there is no detection latency to report.
+    expect(review.detection).toBeNull();
     expect(review.windows).toEqual({
       before: { from: isoAt(-60), to: isoAt(0) },
       during: { from: isoAt(0), to: isoAt(60) },

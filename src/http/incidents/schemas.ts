@@ -41,6 +41,14 @@ export function incidentJson(i: IncidentRow): z.infer<typeof IncidentSchema> {
 export const ReviewSchema = z
   .object({
     incident: IncidentSchema,
+    detection: z
+      .object({ first_failure_at: z.string(), quorum_met_at: z.string(), latency_seconds: z.number().int() })
+      .nullable()
+      .openapi({
+        description:
+          "For a detected incident: event time from the first platform-side failure to the failure that met the " +
+          "quorum. Null for a declared incident or a drill.",
+      }),
     windows: z.object({ before: Window, during: Window, after: Window.nullable() }),
     timeline: z.array(
       z.object({
