@@ -22,6 +22,14 @@ const EnvObject = z.object({
   TETHER_MAX_KMH: z.coerce.number().positive().max(100_000).default(900),
   TETHER_SHARE_DAYS: z.coerce.number().positive().max(3650).default(30),
   TETHER_RETRY_LIMIT: int(5, 2, 1000),
+  /** a quarantined value of low/medium churn heals after this many clean uses (docs/adr/0003) */
+  TETHER_HEAL_EVENTS: int(20, 1, 100_000),
+  /** … spanning at least this many hours of event time */
+  TETHER_HEAL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(72),
   /** events older than this are refused: a wrong clock must not rewrite an account's history */
   TETHER_MAX_EVENT_AGE_DAYS: int(90, 1, 3650),
   /** a baseline value not seen for this many days leaves the baseline */

@@ -111,6 +111,14 @@ export const baselineValues = pgTable(
     accepted: boolean("accepted").notNull().default(false),
     /** the latest event that carried the value: evidence for cross-account links */
     lastEventId: text("last_event_id"),
+    /** a quarantined value's clean streak (uses without another deviation) and its span; see docs/adr/0003 */
+    healEvents: integer("heal_events").notNull().default(0),
+    healFirstAt: ts("heal_first_at"),
+    healLastAt: ts("heal_last_at"),
+    /** behind a high/critical finding, a pin violation or sharing: only a person can accept it */
+    healBlocked: boolean("heal_blocked").notNull().default(false),
+    /** when (event time) the value healed into the baseline by itself */
+    healedAt: ts("healed_at"),
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.kind, t.value] }),

@@ -7,6 +7,18 @@ export interface BaselineEntry {
   firstSeen: number;
   lastSeen: number;
   accepted: boolean;
+  /** a quarantined value's clean streak: uses without any other deviation, and their span (docs/adr/0003) */
+  heal?: HealStreak;
+  /** behind a high/critical finding, a pin violation or sharing: never heals by itself */
+  healBlocked?: boolean;
+  /** when (event time) the value healed into the baseline by itself */
+  healedAt?: number | null;
+}
+
+export interface HealStreak {
+  events: number;
+  first: number | null;
+  last: number | null;
 }
 
 /** The feature values one event contributes to its account's baseline (and to the workspace's counts). */

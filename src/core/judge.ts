@@ -1,6 +1,7 @@
 import { newId } from "../ids.ts";
 import { alertIdentity } from "./alerts.ts";
-import { type Baseline, featuresOf } from "./baseline.ts";
+import { type Baseline, type BaselineEntry, featuresOf } from "./baseline.ts";
+import { advanceHealing } from "./heal.ts";
 import type { AccountHistory } from "./history.ts";
 import {
   type BaselineKind,
@@ -37,6 +38,10 @@ import type {
 
 const HOUR = 3_600_000;
 const SEP = "\u0000";
+/** who heals a value: tether itself, no token */
+const SYSTEM = { tokenId: null, name: "system" };
+const NO_STREAK = { events: 0, first: null, last: null };
+const ACCEPTED = { accepted: true };
 
 export const featureKey = (kind: string, value: string) => `${kind}${SEP}${value}`;
 export const accountKey = (workspaceId: string, platform: string, ref: string) =>
@@ -173,6 +178,7 @@ export class BatchJudge {
     bindings: [],
     environments: [],
     audit: [],
+    healed: [],
   };
 
   constructor(
@@ -248,7 +254,7 @@ export class BatchJudge {
         const explained = { event_id: event.id, score: risk, factors };
         alerting = alerting.map((f) => ({ ...f, evidence: { ...f.evidence, risk: explained } }));
       }
-      this.observe(reporter, account, baseline, prepared, alerting);
+      this.observe(reporter, account, baseline, prepared, alerting, findings);
       for (const f of findings) this.findingCounts.set(f.rule, (this.findingCounts.get(f.rule) ?? 0) + 1);
       for (const f of alerting) this.addAlert(caller.workspaceId, f, event.occurredAt, incident?.id ?? null);
     }
@@ -381,20 +387,42 @@ export class BatchJudge {
     baseline: Baseline,
     prepared: PreparedEvent,
     alerting: Finding[],
+    findings: Finding[],
   ): void {
     const { event } = prepared;
     const workspaceId = caller.workspaceId;
-    // Values an alert is about stay seen-but-not-normal until trusted (docs/adr/0003).
+    // Values an alert is about stay seen-but-not-normal until trusted or healed (docs/adr/0003).
     const quarantined = new Set(alerting.flatMap((f) => (f.about ?? []).map(([k, v]) => featureKey(k, v))));
     for (const [kind, value] of prepared.features) {
-      const accepted = !quarantined.has(featureKey(kind, value));
-      baseline.observe(kind, value, event.occurredAt, accepted);
-      this.writeBaseline(workspaceId, account.id, kind, value, event, accepted);
+      baseline.observe(kind, value, event.occurredAt, !quarantined.has(featureKey(kind, value)));
+    }
+    const healed = advanceHealing(baseline, event, prepared.features, findings, settings.heal);
+    for (const [kind, value] of prepared.features) {
+      this.writeBaseline(workspaceId, account.id, kind, value, event, baseline.get(kind, value)!);
+    }
+    for (const h of healed) {
+      this.set.healed.push({ workspaceId, accountId: account.id, kind: h.kind, value: h.value });
+      this.set.audit.push({
+        workspaceId,
+        actor: SYSTEM,
+        action: "baseline.auto_learned",
+        targetType: "account",
+        targetId: account.id,
+        details: {
+          kind: h.kind,
+          value: h.value,
+          clean_events: h.events,
+          count: h.count,
+          first_seen_at: new Date(h.first).toISOString(),
+          last_seen_at: new Date(h.last).toISOString(),
+          event_id: event.id,
+        },
+      });
     }
     // A subnet at a prefix of the workspace's choosing is indexed for the sharing rule only.
     for (const { indexKind, value } of prepared.shareable) {
       if (indexKind.startsWith("subnet/"))
-        this.writeBaseline(workspaceId, account.id, indexKind, value, event, true);
+        this.writeBaseline(workspaceId, account.id, indexKind, value, event, ACCEPTED);
     }
     this.sharingOf(workspaceId).observe(account.id, account.group, event, prepared.shareable);
     for (const { kind, path, root } of prepared.population) {
@@ -453,10 +481,20 @@ export class BatchJudge {
     kind: string,
     value: string,
     event: EnrichedEvent,
-    accepted: boolean,
+    entry: Pick<BaselineEntry, "accepted" | "heal" | "healBlocked" | "healedAt">,
   ): void {
     const at = event.occurredAt;
     const key = `${accountId}${SEP}${featureKey(kind, value)}`;
+    // The streak is written as it stands after the batch: the account's lock serialises its batches.
+    const heal = entry.heal ?? NO_STREAK;
+    const state = {
+      accepted: entry.accepted,
+      healEvents: heal.events,
+      healFirst: heal.first,
+      healLast: heal.last,
+      healBlocked: entry.healBlocked === true,
+      healedAt: entry.healedAt ?? null,
+    };
     const d = this.writes.baseline.get(key);
     if (!d) {
       this.writes.baseline.set(key, {
@@ -467,13 +505,13 @@ export class BatchJudge {
         count: 1,
         firstSeen: at,
         lastSeen: at,
-        accepted,
         lastEventId: event.id,
+        ...state,
       });
       return;
     }
     d.count += 1;
-    d.accepted ||= accepted;
+    Object.assign(d, state, { accepted: d.accepted || state.accepted });
     if (at < d.firstSeen) d.firstSeen = at;
     if (at >= d.lastSeen) [d.lastSeen, d.lastEventId] = [at, event.id];
   }

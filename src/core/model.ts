@@ -124,6 +124,8 @@ export interface Settings {
     minNetworks: number;
     holdMinutes: number;
   };
+  /** a quarantined value heals after this many clean uses spanning at least this many hours (docs/adr/0003) */
+  heal: { events: number; hours: number };
 }
 
 /** Result codes that mean the platform failed, not the account: they count toward an outage. */

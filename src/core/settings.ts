@@ -38,6 +38,8 @@ export interface SettingsDefaults {
   TETHER_MAX_KMH: number;
   TETHER_SHARE_DAYS: number;
   TETHER_RETRY_LIMIT: number;
+  TETHER_HEAL_EVENTS: number;
+  TETHER_HEAL_HOURS: number;
 }
 
 export function resolveSettings(env: SettingsDefaults, stored: unknown): Settings {
@@ -58,6 +60,7 @@ export function resolveSettings(env: SettingsDefaults, stored: unknown): Setting
       minNetworks: ws.incident_min_networks ?? 2,
       holdMinutes: ws.incident_hold_minutes ?? 15,
     },
+    heal: { events: env.TETHER_HEAL_EVENTS, hours: env.TETHER_HEAL_HOURS },
     sharedSubnet: {
       enabled: ws.shared_subnet_enabled ?? true,
       ipv4Prefix: ws.shared_subnet_ipv4_prefix ?? 24,

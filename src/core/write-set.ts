@@ -16,6 +16,8 @@ export interface WriteSet {
   bindings: BindingWrite[];
   environments: EnvironmentSeen[];
   audit: AuditWrite[];
+  /** values healed into the baseline: their open alerts resolve once all they are about is normal */
+  healed: HealedWrite[];
 }
 
 /** An account of the batch as read (and locked) before judging. */
@@ -50,6 +52,19 @@ export interface BaselineWrite {
   lastSeen: number;
   accepted: boolean;
   lastEventId: string;
+  /** the clean streak as it stands after the batch (docs/adr/0003) */
+  healEvents: number;
+  healFirst: number | null;
+  healLast: number | null;
+  healBlocked: boolean;
+  healedAt: number | null;
+}
+
+export interface HealedWrite {
+  workspaceId: string;
+  accountId: string;
+  kind: string;
+  value: string;
 }
 
 /** Added to the workspace's population count of (kind, value). */

@@ -147,7 +147,8 @@ export const loadBaselines = (
 ): Statement => ({
   name: "load_baselines",
   text: `select b.account_id, b.kind, b.value, b.count, ${ms("b.first_seen_at")} as first_ms,
-      ${ms("b.last_seen_at")} as last_ms, b.accepted
+      ${ms("b.last_seen_at")} as last_ms, b.accepted, b.heal_events, ${ms("b.heal_first_at")} as heal_first_ms,
+      ${ms("b.heal_last_at")} as heal_last_ms, b.heal_blocked, ${ms("b.healed_at")} as healed_ms
     from ${ACCOUNTS} ${JOIN_ACCOUNT}
     join baseline_values b on b.account_id = a.id
     where b.last_seen_at >= $2::timestamptz`,
@@ -161,6 +162,9 @@ export function fillBaselines(rows: Row[], baselines: Map<string, Baseline>): vo
       firstSeen: Number(r.first_ms),
       lastSeen: Number(r.last_ms),
       accepted: r.accepted === true,
+      heal: { events: Number(r.heal_events), first: num(r.heal_first_ms), last: num(r.heal_last_ms) },
+      healBlocked: r.heal_blocked === true,
+      healedAt: num(r.healed_ms),
     });
   }
 }
@@ -339,9 +343,40 @@ export function writeStatements(set: WriteSet, now: Date, shard: number): Statem
   if (set.environments.length > 0) out.push(touchEnvironments(set));
   if (set.links.length > 0) out.push(upsertLinks(set));
   if (set.alerts.length > 0) out.push(upsertAlerts(set.alerts, now));
+  if (set.healed.length > 0) out.push(resolveHealedAlerts(set.healed, now));
   if (set.audit.length > 0) out.push(insertAudit(set.audit, now));
   return out;
 }
+
+/**
+ * The live alerts of one account about a value that healed, once everything they are about is normal, resolve
+ * with verdict `auto_learned`, each audited as the system's decision. Runs after the baseline and alert
+ * writes of its batch, so an alert this batch opened or counted is among them.
+ */
+const resolveHealedAlerts = (healed: WriteSet["healed"], now: Date): Statement => ({
+  name: "resolve_healed_alerts",
+  text: `with h as (select * from jsonb_to_recordset($1::jsonb) as x(w text, a text, k text, v text)),
+    r as (update alerts al set status = 'resolved', verdict = 'auto_learned', updated_at = $2::timestamptz
+      where al.status in ('open', 'acknowledged')
+        and al.id in (select al2.id from h join alerts al2 on al2.workspace_id = h.w and al2.account_ids = array[h.a]
+          and al2.status in ('open', 'acknowledged')
+          and al2.evidence->'baseline_values' @> jsonb_build_array(jsonb_build_array(h.k, h.v)))
+        and not exists (select 1 from jsonb_array_elements(al.evidence->'baseline_values') bv
+          where not exists (select 1 from baseline_values b where b.account_id = al.account_ids[1]
+            and b.kind = bv->>0 and b.value = bv->>1 and b.accepted))
+      returning al.id, al.workspace_id, al.rule, al.key, al.account_ids, al.evidence->'baseline_values' as bv)
+    insert into audit_log (id, workspace_id, actor_token_id, actor_name, action, target_type, target_id, details, at)
+    select $3::text || '_' || lpad((row_number() over (order by r.id))::text, 4, '0'), r.workspace_id, null, 'system', 'alert.auto_learned', 'alert', r.id,
+      jsonb_build_object('verdict', 'auto_learned', 'rule', r.rule, 'key', r.key, 'account_id', r.account_ids[1],
+        'baseline_values', r.bv), $2::timestamptz
+    from r`,
+  params: [
+    json(healed.map((h) => ({ w: h.workspaceId, a: h.accountId, k: h.kind, v: h.value }))),
+    iso(now),
+    // one time-ordered id for the statement; its rows number after it
+    newId("aud"),
+  ],
+});
 
 /** The batch's user agents, once each: events refer to them by `hashtextextended(value, 0)`. */
 const insertUserAgents = (set: WriteSet): Statement => ({
@@ -421,11 +456,13 @@ const insertEvents = (set: WriteSet, receivedAt: Date): Statement => ({
 
 const upsertBaseline = (set: WriteSet): Statement => ({
   name: "upsert_baseline",
+  // The heal columns are the streak as judged under the account's lock, so they replace what was stored;
+  // a block, like acceptance, is never undone here.
   text: `insert into baseline_values (workspace_id, account_id, kind, value, count, first_seen_at, last_seen_at, accepted,
-      last_event_id)
-    select x.w, x.a, x.k, x.v, x.n, x.f, x.l, x.ok, x.e
+      last_event_id, heal_events, heal_first_at, heal_last_at, heal_blocked, healed_at)
+    select x.w, x.a, x.k, x.v, x.n, x.f, x.l, x.ok, x.e, x.he, x.hf, x.hl, x.hb, x.ha
     from jsonb_to_recordset($1::jsonb) as x(w text, a text, k text, v text, n integer, f timestamptz, l timestamptz,
-      ok boolean, e text)
+      ok boolean, e text, he integer, hf timestamptz, hl timestamptz, hb boolean, ha timestamptz)
     order by x.a, x.k, x.v
     on conflict (account_id, kind, value) do update set
       count = baseline_values.count + excluded.count,
@@ -433,7 +470,12 @@ const upsertBaseline = (set: WriteSet): Statement => ({
       last_event_id = case when excluded.last_seen_at >= baseline_values.last_seen_at
         then excluded.last_event_id else baseline_values.last_event_id end,
       last_seen_at = greatest(baseline_values.last_seen_at, excluded.last_seen_at),
-      accepted = baseline_values.accepted or excluded.accepted`,
+      accepted = baseline_values.accepted or excluded.accepted,
+      heal_events = excluded.heal_events,
+      heal_first_at = excluded.heal_first_at,
+      heal_last_at = excluded.heal_last_at,
+      heal_blocked = baseline_values.heal_blocked or excluded.heal_blocked,
+      healed_at = coalesce(baseline_values.healed_at, excluded.healed_at)`,
   params: [
     json(
       set.baseline.map((b) => ({
@@ -446,6 +488,11 @@ const upsertBaseline = (set: WriteSet): Statement => ({
         l: iso(b.lastSeen),
         ok: b.accepted,
         e: b.lastEventId,
+        he: b.healEvents,
+        hf: b.healFirst === null ? null : iso(b.healFirst),
+        hl: b.healLast === null ? null : iso(b.healLast),
+        hb: b.healBlocked,
+        ha: b.healedAt === null ? null : iso(b.healedAt),
       })),
     ),
   ],

@@ -28,6 +28,7 @@ const SETTINGS: Settings = {
   retryLimit: 5,
   alertMinSeverity: "low",
   sensitiveOperations: ["password_change"],
+  heal: { events: 20, hours: 72 },
   sharedSubnet: { enabled: true, ipv4Prefix: 24, ipv6Prefix: 48 },
   incident: { windowMinutes: 10, quorum: 0.3, minAccounts: 3, minNetworks: 2, holdMinutes: 15 },
 };

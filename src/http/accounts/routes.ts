@@ -190,6 +190,7 @@ async function* exportChunks(
     first_seen_at: v.firstSeenAt.toISOString(),
     last_seen_at: v.lastSeenAt.toISOString(),
     accepted: v.accepted,
+    healed_at: v.healedAt?.toISOString() ?? null,
   }));
   yield `,"baseline":${json(baseline)},"alerts":[`;
   let first = true;
@@ -422,6 +423,14 @@ export function accountsRouter(deps: AppDeps) {
           first_seen_at: v.firstSeenAt.toISOString(),
           last_seen_at: v.lastSeenAt.toISOString(),
           accepted: v.accepted,
+          healed_at: v.healedAt?.toISOString() ?? null,
+          heal: v.accepted
+            ? null
+            : {
+                clean_events: v.healEvents,
+                since: v.healFirstAt?.toISOString() ?? null,
+                blocked: v.healBlocked,
+              },
         });
       }
       const hours =

@@ -103,6 +103,12 @@ const BaselineValueSchema = z.object({
   first_seen_at: z.string(),
   last_seen_at: z.string(),
   accepted: z.boolean(),
+  /** when (event time) the value joined the baseline by itself after a clean streak; null otherwise */
+  healed_at: z.string().nullable(),
+  /** a quarantined value's way back: its clean uses so far, since when, and whether only a person can accept it */
+  heal: z
+    .object({ clean_events: z.number().int(), since: z.string().nullable(), blocked: z.boolean() })
+    .nullable(),
 });
 
 export const BaselineSchema = z

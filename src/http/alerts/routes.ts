@@ -33,7 +33,8 @@ export const AlertSchema = z
     last_seen_at: z.string(),
     created_at: z.string(),
     updated_at: z.string(),
-    verdict: z.enum(["actionable", "false_positive"]).nullable(),
+    /** `auto_learned`: resolved by tether when the value it is about healed into the baseline */
+    verdict: z.enum(["actionable", "false_positive", "auto_learned"]).nullable(),
     note: z.string().nullable(),
   })
   .openapi("Alert");
