@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { PIN_DIMENSIONS, type Pin, SEVERITIES } from "../core/model.ts";
-import type { MessageKey } from "../i18n/index.ts";
+import type { MessageKey, Translate } from "../i18n/index.ts";
 import { type EventLine, Events, Layout, type PageFrame, Severity, Time } from "./pages.tsx";
 
 export const ACCOUNT_STATES = ["learning", "established"] as const;
@@ -139,6 +139,10 @@ export interface BaselineLine {
   firstSeenAt: Date;
   lastSeenAt: Date;
   accepted: boolean;
+  /** when the value healed into the baseline by itself (docs/adr/0003) */
+  healedAt: Date | null;
+  /** a quarantined value's clean uses so far, and whether only a person can accept it */
+  heal: { cleanEvents: number; blocked: boolean } | null;
 }
 
 /** The pin's list a baseline kind is held to, if any. */
@@ -153,12 +157,26 @@ const PIN_FIELD: Record<string, keyof Pin> = {
   device: "device_ids",
 };
 
-/** pinned: an admin fixed it; learned: normal for the account; new: seen but never accepted. */
-export function baselineSource(pin: Pin | null, line: BaselineLine): "pinned" | "learned" | "new" {
+/**
+ * pinned: an admin fixed it; learned: normal for the account; auto_learned: healed into the baseline after a
+ * clean streak; new: seen but never accepted.
+ */
+export function baselineSource(
+  pin: Pin | null,
+  line: BaselineLine,
+): "pinned" | "learned" | "auto_learned" | "new" {
   const field = PIN_FIELD[line.kind];
   const listed = field && pin ? (pin[field] as Array<string | number> | undefined) : undefined;
   if (listed?.some((v) => String(v) === line.value)) return "pinned";
-  return line.accepted ? "learned" : "new";
+  if (!line.accepted) return "new";
+  return line.healedAt ? "auto_learned" : "learned";
+}
+
+/** How far a quarantined value is on its way to healing by itself. */
+function healNote(t: Translate, line: BaselineLine, needed: number): string | null {
+  if (line.accepted || !line.heal) return null;
+  if (line.heal.blocked) return t("baseline.heal_blocked");
+  return t("baseline.healing", { n: line.heal.cleanEvents, needed });
 }
 
 export interface AccountCase {
@@ -174,6 +192,8 @@ export function AccountPage(
     account: AccountLine;
     pin: Pin | null;
     baseline: BaselineLine[];
+    /** clean uses that heal a quarantined value (TETHER_HEAL_EVENTS) */
+    healEvents: number;
     events: EventLine[];
     cases: AccountCase[];
     environments: string[];
@@ -251,7 +271,12 @@ export function AccountPage(
                   <td>
                     <Time at={b.lastSeenAt} />
                   </td>
-                  <td class={`source-${source}`}>{t(`baseline.${source}`)}</td>
+                  <td class={`source-${source}`}>
+                    {t(`baseline.${source}`)}
+                    {source === "new" && healNote(t, b, props.healEvents) ? (
+                      <span class="muted"> · {healNote(t, b, props.healEvents)}</span>
+                    ) : null}
+                  </td>
                 </tr>
               );
             })}

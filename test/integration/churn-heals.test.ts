@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { client } from "../support/api.ts";
+import { consoleClient } from "../support/console.ts";
 import { event, HOUR, IP, LA, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
 import { useTestApp } from "../support/harness.ts";
 
 const t = useTestApp();
+const { request, signIn } = consoleClient(t);
 const START = Date.parse("2026-01-20T00:00:00Z");
 const NOW = START + 60 * 24 * HOUR;
 /** Edge on Windows: another browser family on the baseline's OS family */
@@ -123,6 +125,24 @@ describe("churn that heals", () => {
     expect(alertAudit).toHaveLength(1);
     expect(alertAudit[0]).toMatchObject({ actor_name: "system", details: { verdict: "auto_learned" } });
 
+    // the console's account page says how each value got into the baseline, in both languages
+    const cookie = await signIn(ws.viewer);
+    const row = (html: string, kind: string, v: string) =>
+      html
+        .split(`data-kind="${kind}"`)
+        .find((r) => r.includes(`>${v}<`))!
+        .split("</tr>")[0]!;
+    const en = (
+      await request(`/console/accounts/${accountId}`, { cookie, headers: { "accept-language": "en" } })
+    ).text;
+    expect(row(en, "ip", IP.sameNetworkOtherSubnet)).toContain("source-auto_learned");
+    expect(row(en, "ip", IP.sameNetworkOtherSubnet)).toContain("healed by itself");
+    expect(row(en, "ip", IP.home)).toContain("source-learned");
+    const zh = (
+      await request(`/console/accounts/${accountId}`, { cookie, headers: { "accept-language": "zh-CN" } })
+    ).text;
+    expect(row(zh, "ip", IP.sameNetworkOtherSubnet)).toContain("已自动学习");
+
     // afterwards the value is normal: no finding, and a risk like the original network's
     const [healed] = await send([80], RENEWED);
     const [home] = await send([81]);
@@ -150,7 +170,7 @@ describe("churn that heals", () => {
   });
 
   it("starts the streak again after an event with another deviation", async () => {
-    const { send, alerts, value } = await learnedAccount();
+    const { ws, accountId, send, alerts, value } = await learnedAccount();
     await send(hours(10, 4), RENEWED);
     // the same network, but a browser locale never seen: another finding on that event
     const [deviating] = await send([40], { ...RENEWED, locale: "en-GB" });
@@ -165,6 +185,11 @@ describe("churn that heals", () => {
       heal: { clean_events: 19 },
     });
     expect((await alerts("new_ip"))[0]).toMatchObject({ status: "open" });
+    const page = await request(`/console/accounts/${accountId}`, {
+      cookie: await signIn(ws.viewer),
+      headers: { "accept-language": "en" },
+    });
+    expect(page.text).toContain("19 of 20 clean uses to heal");
     await send([120], RENEWED);
     expect(await value("ip", IP.sameNetworkOtherSubnet)).toMatchObject({ accepted: true });
   });

@@ -159,7 +159,10 @@ export function accountPages(router: Hono<ConsoleEnv>, kit: ConsoleKit) {
           firstSeenAt: new Date(b.firstSeenAt),
           lastSeenAt: new Date(b.lastSeenAt),
           accepted: b.accepted,
+          healedAt: b.healedAt ? new Date(b.healedAt) : null,
+          heal: b.accepted ? null : { cleanEvents: b.healEvents, blocked: b.healBlocked },
         }))}
+        healEvents={c.get("auth").settings.heal.events}
         events={events.slice(0, ACCOUNT_EVENTS).map(eventRow)}
         cases={mine}
         environments={environments}
