@@ -350,7 +350,8 @@ export function writeStatements(set: WriteSet, now: Date, shard: number): Statem
 
 /**
  * The live alerts of one account about a value that healed, once everything they are about is normal, resolve
- * with verdict `auto_learned`, each audited as the system's decision. Runs after the baseline and alert
+ * with verdict `auto_learned`, each audited as the system's decision and announced like a person's resolve
+ * to the channels that want it. Runs after the baseline and alert
  * writes of its batch, so an alert this batch opened or counted is among them.
  */
 const resolveHealedAlerts = (healed: WriteSet["healed"], now: Date): Statement => ({
@@ -364,7 +365,9 @@ const resolveHealedAlerts = (healed: WriteSet["healed"], now: Date): Statement =
         and not exists (select 1 from jsonb_array_elements(al.evidence->'baseline_values') bv
           where not exists (select 1 from baseline_values b where b.account_id = al.account_ids[1]
             and b.kind = bv->>0 and b.value = bv->>1 and b.accepted))
-      returning al.id, al.workspace_id, al.rule, al.key, al.account_ids, al.evidence->'baseline_values' as bv)
+      returning al.id, al.workspace_id, al.rule, al.severity, al.key, al.account_ids, al.incident_id,
+        al.evidence->'baseline_values' as bv),
+    notices as (${outboxFrom("r", "'alert.resolved'", "$2::timestamptz")})
     insert into audit_log (id, workspace_id, actor_token_id, actor_name, action, target_type, target_id, details, at)
     select $3::text || '_' || lpad((row_number() over (order by r.id))::text, 4, '0'), r.workspace_id, null, 'system', 'alert.auto_learned', 'alert', r.id,
       jsonb_build_object('verdict', 'auto_learned', 'rule', r.rule, 'key', r.key, 'account_id', r.account_ids[1],

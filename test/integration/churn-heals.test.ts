@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { rows } from "../../src/store/db.ts";
 import { client } from "../support/api.ts";
 import { consoleClient } from "../support/console.ts";
 import { event, HOUR, IP, LA, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
@@ -237,12 +239,28 @@ describe("churn that heals", () => {
 
   it("heals a browser change on the same OS family; a change of both families does not heal", async () => {
     // ua_changed is low: it quarantines only where low findings alert
-    const { send, alerts, value } = await learnedAccount({ settings: { alert_min_severity: "low" } });
+    const { api, ws, send, alerts, value } = await learnedAccount({
+      settings: { alert_min_severity: "low" },
+    });
+    const channel = await api.post("/v1/channels", ws.admin, {
+      name: uid("ch-"),
+      kind: "webhook",
+      url: "http://127.0.0.1:9/hook",
+      min_severity: "info",
+      rules: ["ua_changed"],
+    });
+    expect(channel.status).toBe(201);
     const edge = await send(hours(20, 4), { user_agent: EDGE_WIN });
     expect(rules(edge[0]!)).toEqual(["ua_changed/low"]);
     expect(await value("browser", "Edge")).toMatchObject({ accepted: true });
     expect((await alerts("ua_changed"))[0]).toMatchObject({ status: "resolved", verdict: "auto_learned" });
     expect((await send([80], { user_agent: EDGE_WIN }))[0]!.findings).toEqual([]);
+    // channels that want the rule hear of the opening and of the resolve
+    const owed = await rows<{ event: string }>(
+      t.database.db,
+      sql`select event from notification_outbox where channel_id = ${channel.body.id} order by event`,
+    );
+    expect(owed.map((o) => o.event)).toEqual(["alert.created", "alert.resolved"]);
 
     await send(hours(25, 4, 84), { user_agent: FIREFOX_MAC });
     expect(await value("browser", "Firefox")).toMatchObject({ accepted: false });
