@@ -21,6 +21,11 @@ export const WorkspaceSettingsSchema = z
     incident_quorum: z.number().gt(0).max(1),
     incident_min_accounts: z.number().int().min(1).max(10_000),
     incident_min_networks: z.number().int().min(1).max(100),
+    heal_events: z.number().int().min(1).max(100_000),
+    heal_hours: z
+      .number()
+      .min(0)
+      .max(24 * 365),
     incident_hold_minutes: z
       .number()
       .int()
@@ -60,7 +65,7 @@ export function resolveSettings(env: SettingsDefaults, stored: unknown): Setting
       minNetworks: ws.incident_min_networks ?? 2,
       holdMinutes: ws.incident_hold_minutes ?? 15,
     },
-    heal: { events: env.TETHER_HEAL_EVENTS, hours: env.TETHER_HEAL_HOURS },
+    heal: { events: ws.heal_events ?? env.TETHER_HEAL_EVENTS, hours: ws.heal_hours ?? env.TETHER_HEAL_HOURS },
     sharedSubnet: {
       enabled: ws.shared_subnet_enabled ?? true,
       ipv4Prefix: ws.shared_subnet_ipv4_prefix ?? 24,

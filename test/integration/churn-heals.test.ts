@@ -171,6 +171,18 @@ describe("churn that heals", () => {
     expect((await send([73], RENEWED))[0]!.findings).toEqual([]);
   });
 
+  it("heals on the workspace's own thresholds", async () => {
+    const { api, ws, send, alerts, value } = await learnedAccount({
+      settings: { heal_events: 3, heal_hours: 2 },
+    });
+    expect((await api.get("/v1/settings", ws.viewer)).body.effective.heal).toEqual({ events: 3, hours: 2 });
+    await send([0, 1, 1.5], RENEWED);
+    expect(await value("ip", IP.sameNetworkOtherSubnet)).toMatchObject({ accepted: false });
+    await send([2], RENEWED);
+    expect(await value("ip", IP.sameNetworkOtherSubnet)).toMatchObject({ accepted: true });
+    expect((await alerts("new_ip"))[0]).toMatchObject({ status: "resolved", verdict: "auto_learned" });
+  });
+
   it("starts the streak again after an event with another deviation", async () => {
     const { ws, accountId, send, alerts, value } = await learnedAccount();
     await send(hours(10, 4), RENEWED);

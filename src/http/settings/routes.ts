@@ -19,6 +19,8 @@ const EffectiveSchema = z.object({
   alert_min_severity: z.enum(SEVERITIES),
   sensitive_operations: z.array(z.string()),
   shared_subnet: z.object({ enabled: z.boolean(), ipv4_prefix: z.number(), ipv6_prefix: z.number() }),
+  /** a quarantined value heals after `events` clean uses spanning `hours` (docs/adr/0003) */
+  heal: z.object({ events: z.number(), hours: z.number() }),
   incident: z.object({
     window_minutes: z.number(),
     quorum: z.number(),
@@ -84,6 +86,7 @@ export function settingsRouter(deps: AppDeps) {
         retry_limit: s.retryLimit,
         alert_min_severity: s.alertMinSeverity,
         sensitive_operations: s.sensitiveOperations,
+        heal: { events: s.heal.events, hours: s.heal.hours },
         incident: {
           window_minutes: s.incident.windowMinutes,
           quorum: s.incident.quorum,
