@@ -357,21 +357,22 @@ export function writeStatements(set: WriteSet, now: Date, shard: number): Statem
 const resolveHealedAlerts = (healed: WriteSet["healed"], now: Date): Statement => ({
   name: "resolve_healed_alerts",
   text: `with h as (select * from jsonb_to_recordset($1::jsonb) as x(w text, a text, k text, v text)),
+    c as (select distinct al.id, al.status from h join alerts al on al.account_ids @> array[h.a] -- its GIN index
+      and cardinality(al.account_ids) = 1 and al.workspace_id = h.w and al.status in ('open', 'acknowledged')
+      and al.evidence->'baseline_values' @> jsonb_build_array(jsonb_build_array(h.k, h.v))),
     r as (update alerts al set status = 'resolved', verdict = 'auto_learned', updated_at = $2::timestamptz
-      where al.status in ('open', 'acknowledged')
-        and al.id in (select al2.id from h join alerts al2 on al2.workspace_id = h.w and al2.account_ids = array[h.a]
-          and al2.status in ('open', 'acknowledged')
-          and al2.evidence->'baseline_values' @> jsonb_build_array(jsonb_build_array(h.k, h.v)))
+      from c where al.id = c.id and al.status in ('open', 'acknowledged')
         and not exists (select 1 from jsonb_array_elements(al.evidence->'baseline_values') bv
           where not exists (select 1 from baseline_values b where b.account_id = al.account_ids[1]
             and b.kind = bv->>0 and b.value = bv->>1 and b.accepted))
       returning al.id, al.workspace_id, al.rule, al.severity, al.key, al.account_ids, al.incident_id,
-        al.evidence->'baseline_values' as bv),
+        al.evidence->'baseline_values' as bv, c.status as was),
     notices as (${outboxFrom("r", "'alert.resolved'", "$2::timestamptz")})
     insert into audit_log (id, workspace_id, actor_token_id, actor_name, action, target_type, target_id, details, at)
-    select $3::text || '_' || lpad((row_number() over (order by r.id))::text, 4, '0'), r.workspace_id, null, 'system', 'alert.auto_learned', 'alert', r.id,
-      jsonb_build_object('verdict', 'auto_learned', 'rule', r.rule, 'key', r.key, 'account_id', r.account_ids[1],
-        'baseline_values', r.bv), $2::timestamptz
+    select $3::text || '_' || lpad((row_number() over (order by r.id))::text, 4, '0'), r.workspace_id, null, 'system',
+      'alert.auto_learned', 'alert', r.id,
+      jsonb_build_object('from', r.was, 'to', 'resolved', 'verdict', 'auto_learned', 'rule', r.rule, 'key', r.key,
+        'account_id', r.account_ids[1], 'baseline_values', r.bv), $2::timestamptz
     from r`,
   params: [
     json(healed.map((h) => ({ w: h.workspaceId, a: h.accountId, k: h.kind, v: h.value }))),

@@ -125,7 +125,10 @@ describe("churn that heals", () => {
     const alertAudit = (await api.get(`/v1/audit?action=alert.auto_learned&target_id=${alert!.id}`, ws.admin))
       .body.audit;
     expect(alertAudit).toHaveLength(1);
-    expect(alertAudit[0]).toMatchObject({ actor_name: "system", details: { verdict: "auto_learned" } });
+    expect(alertAudit[0]).toMatchObject({
+      actor_name: "system",
+      details: { from: "open", to: "resolved", verdict: "auto_learned" },
+    });
 
     // the console's account page says how each value got into the baseline, in both languages
     const cookie = await signIn(ws.viewer);
@@ -144,6 +147,11 @@ describe("churn that heals", () => {
       await request(`/console/accounts/${accountId}`, { cookie, headers: { "accept-language": "zh-CN" } })
     ).text;
     expect(row(zh, "ip", IP.sameNetworkOtherSubnet)).toContain("已自动学习");
+    const kase = await request(`/console/cases/${alert!.id}`, {
+      cookie,
+      headers: { "accept-language": "en" },
+    });
+    expect(kase.text).toContain("system · alert.auto_learned · open → resolved · auto_learned");
 
     // afterwards the value is normal: no finding, and a risk like the original network's
     const [healed] = await send([80], RENEWED);
