@@ -1,10 +1,13 @@
 import { sql } from "drizzle-orm";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
+import { createMetrics } from "../../src/metrics.ts";
 import { rows } from "../../src/store/db.ts";
 import { client } from "../support/api.ts";
 import { consoleClient } from "../support/console.ts";
 import { event, HOUR, IP, LA, newEnvironment, newWorkspace, uid } from "../support/factories.ts";
-import { useTestApp } from "../support/harness.ts";
+import { sharedEnricher, useTestApp } from "../support/harness.ts";
 
 const t = useTestApp();
 const { request, signIn } = consoleClient(t);
@@ -54,8 +57,8 @@ async function learnedAccount(options: { group?: string; pin?: Env; settings?: E
   });
   expect(learned.status).toBe(202);
   const after = START + 26 * HOUR;
-  const send = async (hours: number[], env: Env = {}): Promise<Result[]> => {
-    const r = await api.post("/v1/events", agent.token, {
+  const send = async (hours: number[], env: Env = {}, app = t.app): Promise<Result[]> => {
+    const r = await client(app).post("/v1/events", agent.token, {
       events: hours.map((h) =>
         event(after + h * HOUR, { ref, env: { ip: IP.home, device_id: "dev-1", ...LA, ...env } }),
       ),
@@ -166,7 +169,16 @@ describe("churn that heals", () => {
   it("does not heal before the streak spans 72 hours, however many events it has", async () => {
     const { send, alerts, value } = await learnedAccount();
     await send(hours(30, 2), RENEWED); // 30 events over 58 h
-    await send([71], RENEWED);
+    // another server process on the same database carries the streak on: it lives in the database
+    const other = createApp({
+      database: t.database,
+      env: t.env,
+      clock: t.clock,
+      logger: pino({ level: "silent" }),
+      enricher: await sharedEnricher(),
+      metrics: createMetrics(),
+    });
+    await send([71], RENEWED, other);
     expect(await value("ip", IP.sameNetworkOtherSubnet)).toMatchObject({
       accepted: false,
       heal: { clean_events: 31 },
