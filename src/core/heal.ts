@@ -5,7 +5,8 @@ const HOUR = 3_600_000;
 
 /**
  * The kinds whose quarantined values may heal, and the coarser levels that must already be normal for the
- * value to be consistent with the baseline: an IP (or its /24, /48) of a known ASN and region; a browser
+ * value to be consistent with the baseline: an IP (or its /24, /48) of a known ASN, region (and network type,
+ * when classified); a browser
  * family on a known OS family, an OS family under a known browser family.
  */
 const COARSER: Partial<Record<BaselineKind, (event: EnrichedEvent) => Array<[BaselineKind, string | null]>>> =
@@ -18,10 +19,13 @@ const COARSER: Partial<Record<BaselineKind, (event: EnrichedEvent) => Array<[Bas
 
 function networkLevels(e: EnrichedEvent): Array<[BaselineKind, string | null]> {
   const net = e.net;
-  return [
+  const levels: Array<[BaselineKind, string | null]> = [
     ["asn", net?.asn === null || net?.asn === undefined ? null : String(net.asn)],
     ["region", net?.region ?? null],
   ];
+  // a network of a type the account does not use (a datacenter exit) is never consistent; unclassified says nothing
+  if (net?.networkType) levels.push(["network_type", net.networkType]);
+  return levels;
 }
 
 /** A value that healed into the baseline with this event: what the audit records. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Baseline, featuresOf } from "../../src/core/baseline.ts";
+import type { NetInfo } from "../../src/core/enrich/types.ts";
 import { advanceHealing } from "../../src/core/heal.ts";
 import type { EnrichedEvent, Finding, Severity } from "../../src/core/model.ts";
 
@@ -7,7 +8,7 @@ const HOUR = 3_600_000;
 const SETTINGS = { events: 3, hours: 10 };
 const T0 = Date.parse("2026-03-01T00:00:00Z");
 
-function at(hour: number, net: Partial<EnrichedEvent["net"]> = {}): EnrichedEvent {
+function at(hour: number, net: Partial<NetInfo> = {}): EnrichedEvent {
   return {
     id: `ev-${hour}`,
     type: "login",
@@ -22,6 +23,8 @@ function at(hour: number, net: Partial<EnrichedEvent["net"]> = {}): EnrichedEven
       subnet: "76.102.5.0/24",
       asn: 7922,
       asnOrg: "Comcast",
+      networkType: "residential",
+      networkTypeSource: null,
       country: "US",
       region: "US-CA",
       city: null,
@@ -65,6 +68,7 @@ function account() {
     ["region", "US-CA"],
     ["country", "US"],
     ["ip", "73.15.20.1"],
+    ["network_type", "residential"],
   ] as const)
     baseline.observe(kind, value, T0 - 100 * HOUR, true);
   const use = (e: EnrichedEvent, findings: Finding[]) => {
@@ -94,7 +98,7 @@ describe("advanceHealing", () => {
     expect(use(at(0), [newIp(at(0))])).toContain("ip=76.102.5.5");
   });
 
-  it("restarts the streak on another finding and on a use whose region cannot be told", () => {
+  it("restarts the streak on another finding and a use whose region cannot be told; a datacenter exit blocks it", () => {
     const { baseline, use } = account();
     use(at(0), [newIp(at(0))]);
     use(at(5), [newIp(at(5)), finding("locale_changed", "low", [["locale", "en-GB"]])]);
@@ -103,6 +107,13 @@ describe("advanceHealing", () => {
     const elsewhere = at(7, { region: null });
     use(elsewhere, [newIp(elsewhere)]);
     expect(baseline.get("ip", "76.102.5.5")!.heal!.events).toBe(0);
+    use(at(8), [newIp(at(8))]);
+    const datacenter = at(9, { networkType: "hosting" });
+    use(datacenter, [
+      newIp(datacenter),
+      finding("datacenter_network", "high", [["network_type", "hosting"]]),
+    ]);
+    expect(baseline.get("ip", "76.102.5.5")).toMatchObject({ healBlocked: true, heal: { events: 0 } });
   });
 
   it("blocks a value behind a high finding, a pin violation or sharing for good", () => {
