@@ -94,9 +94,6 @@ function rate(label: string, fn: (i: number) => unknown): { perSecond: number; h
   return { perSecond, hits };
 }
 
-// Loaders before the data-date work have no `source`
-const geoSource = (geo.value as { source?: { name: string; builtAt: string | null } }).source ?? null;
-console.log(`geo data: ${geoSource?.name ?? "unnamed"}, built ${geoSource?.builtAt ?? "unknown"}`);
 console.log(`load geo:  ${fmt(geo.seconds, 2)} s, +${fmt(geo.rssAddedMiB)} MiB RSS`);
 console.log(`load asn:  ${fmt(asn.seconds, 2)} s, +${fmt(asn.rssAddedMiB)} MiB RSS`);
 console.log(`RSS ${fmt(rssStartMiB)} → ${fmt(rssLoadedMiB)} MiB`);
@@ -109,8 +106,12 @@ const asnRate = rate("asn.lookup", (i) => asn.value.lookup(parsed[i]!));
 const enricher = await timed(() => createEnricher());
 const netRate = rate("createEnricher().net", (i) => enricher.value.net(ips[i]!).country);
 console.log(`createEnricher(): ${fmt(enricher.seconds, 2)} s, +${fmt(enricher.rssAddedMiB)} MiB RSS`);
+const geoSource = enricher.value.datasets.find((d) => d.dataset === "geo") ?? null;
+console.log(
+  `geo data: ${geoSource?.source ?? "unnamed"}, built ${geoSource?.builtAt.toISOString() ?? "unknown"}`,
+);
 
-const label = args.label ?? geoSource?.name ?? "unnamed";
+const label = args.label ?? "unlabelled";
 const result = {
   at: new Date().toISOString(),
   machine: { node: process.version, cpus: cpus().length, memoryMiB: Math.round(totalmem() / MIB) },

@@ -49,6 +49,7 @@ export function cachingEnricher(inner: Enricher, size = { ips: 50_000, userAgent
   const nets = new LRUCache<string, NetInfo>({ max: size.ips });
   const uas = new LRUCache<string, UaInfo>({ max: size.userAgents });
   return {
+    datasets: inner.datasets,
     net(ip) {
       let info = nets.get(ip);
       if (!info) {

@@ -48,7 +48,19 @@ export interface UaInfo {
   deviceType: string;
 }
 
+/** Which data an enricher answers from, and how old it is. */
+export interface DatasetInfo {
+  dataset: "geo" | "asn";
+  /** the package and version, or what the manifest of an installed data set says */
+  source: string;
+  /** when the data was built */
+  builtAt: Date;
+  /** shipped in node_modules, or installed by `npm run data:refresh` */
+  origin: "package" | "installed";
+}
+
 export interface Enricher {
   net(ip: string): NetInfo;
   ua(userAgent: string): UaInfo;
+  readonly datasets: readonly DatasetInfo[];
 }

@@ -1,0 +1,154 @@
+import { iso31662 } from "iso-3166";
+
+/**
+ * Words that name the kind of subdivision rather than which one: "Osaka Prefecture" and "Ōsaka", "Moscow
+ * Oblast" and "Moskovskaya oblast'", "Comunidad de Madrid" and "Madrid, Comunidad de" keep what tells them
+ * apart once these go.
+ */
+const KIND_WORDS = new Set([
+  "autonomous",
+  "autonome",
+  "autonoma",
+  "canton",
+  "city",
+  "ciudad",
+  "comunidad",
+  "county",
+  "de",
+  "del",
+  "department",
+  "departement",
+  "district",
+  "do",
+  "emirate",
+  "federal",
+  "governorate",
+  "ken",
+  "fu",
+  "to",
+  "lan",
+  "sheng",
+  "zizhiqu",
+  "fylke",
+  "krai",
+  "kray",
+  "metropolitan",
+  "municipality",
+  "oblast",
+  "of",
+  "okrug",
+  "parish",
+  "prefecture",
+  "province",
+  "provincia",
+  "region",
+  "regione",
+  "republic",
+  "respublika",
+  "shi",
+  "special",
+  "administrative",
+  "state",
+  "teukbyeolsi",
+  "gwangyeoksi",
+  "territory",
+  "the",
+  "voivodeship",
+  "wojewodztwo",
+]);
+
+/** Lower case, no diacritics, punctuation as spaces: "Île-de-France" → "ile de france". */
+export function normaliseName(name: string): string {
+  return name
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/['’ʼ`]/g, "")
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+}
+
+/** The normalised name without kind words; the whole name when nothing else is left. */
+function coreOf(normalised: string): string {
+  const rest = normalised.split(" ").filter((w) => !KIND_WORDS.has(w));
+  return rest.length > 0 ? rest.join(" ") : normalised;
+}
+
+/** The spellings one ISO name stands for: "Madrid, Comunidad de", "Bolama / Bijagós", "Sofia (stolitsa)". */
+function spellings(name: string): string[] {
+  const out = [name];
+  const bare = name.replace(/\s*\([^)]*\)\s*/g, " ").trim();
+  if (bare !== name) out.push(bare);
+  for (const part of bare.split("/")) out.push(part);
+  const comma = /^([^,]+),\s*(.+)$/.exec(bare);
+  if (comma) out.push(`${comma[2]} ${comma[1]}`, comma[1]!);
+  return out;
+}
+
+type Index = Map<string, Map<string, string | null>>;
+
+/** null marks a key that two subdivisions of one country share: it maps to neither. */
+function add(index: Index, country: string, key: string, code: string) {
+  if (!key) return;
+  let names = index.get(country);
+  if (!names) {
+    names = new Map();
+    index.set(country, names);
+  }
+  const seen = names.get(key);
+  if (seen === undefined) names.set(key, code);
+  else if (seen !== code) names.set(key, null);
+}
+
+export interface RegionCodes {
+  /** ISO 3166-2 code ("US-CA") of a subdivision named in English or its own language; null if none or several */
+  code(country: string, name: string): string | null;
+}
+
+/**
+ * Maps subdivision names to ISO 3166-2 codes from wooorm's `iso-3166` list. First-level subdivisions win
+ * over lower ones with the same name (the region of "Paris" is Île-de-France's département FR-75C only if no
+ * region is called so). `aliases` adds names from another list, `[country, name, code]`; an alias is kept
+ * only when its code is in the ISO list.
+ */
+export function createRegionCodes(aliases: Iterable<readonly [string, string, string]> = []): RegionCodes {
+  const top: Index = new Map();
+  const lower: Index = new Map();
+  const parents = new Map<string, string>();
+  const isTop = new Map<string, boolean>();
+  const addName = (country: string, name: string, code: string) => {
+    const index = isTop.get(code) ? top : lower;
+    const n = normaliseName(name);
+    add(index, country, n, code);
+    add(index, country, `~${coreOf(n)}`, code);
+    add(index, country, `_${coreOf(n).replaceAll(" ", "")}`, code);
+  };
+  for (const { code, parent } of iso31662) {
+    parents.set(code, parent);
+    isTop.set(code, parent === code.slice(0, 2));
+  }
+  /** A lower subdivision answers with the first-level one it belongs to: "Valencia" (ES-V) is in ES-VC. */
+  const firstLevel = (code: string) => {
+    let c = code;
+    for (let up = parents.get(c); up && up.length > 2 && parents.has(up); up = parents.get(c)) c = up;
+    return c;
+  };
+  for (const { code, name } of iso31662) {
+    for (const spelling of spellings(name)) addName(code.slice(0, 2), spelling, code);
+  }
+  for (const [country, name, code] of aliases) if (isTop.has(code)) addName(country, name, code);
+  return {
+    code(country, name) {
+      const n = normaliseName(name);
+      if (!n) return null;
+      const core = coreOf(n);
+      for (const key of [n, `~${core}`, `_${core.replaceAll(" ", "")}`]) {
+        for (const index of [top, lower]) {
+          const hit = index.get(country)?.get(key);
+          if (hit !== undefined) return hit && firstLevel(hit);
+        }
+      }
+      return null;
+    },
+  };
+}

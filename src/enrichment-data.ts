@@ -1,0 +1,335 @@
+import { createHash, randomBytes } from "node:crypto";
+import { copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { loadAsnDb } from "./core/enrich/asn.ts";
+import { GEO_FILES, loadGeoDb } from "./core/enrich/geo.ts";
+import { createEnricher, type Enricher } from "./core/enrich/index.ts";
+
+/**
+ * The enrichment data directory (TETHER_ENRICHMENT_DIR): data sets the user downloaded and
+ * `npm run data:refresh` checked and installed, one folder per data set, described by `manifest.json`.
+ * An installed data set wins over the one shipped in node_modules.
+ */
+
+export const NETWORK_TYPES = ["residential", "mobile", "hosting", "vpn"] as const;
+export type NetworkType = (typeof NETWORK_TYPES)[number];
+
+export const DATASET_FILES = {
+  geo: GEO_FILES,
+  asn: ["asn-ipv4-num.csv", "asn-ipv6-num.csv"],
+  "network-types": ["network-types.csv"],
+} as const;
+export type DatasetName = keyof typeof DATASET_FILES;
+export type DatasetFile = (typeof DATASET_FILES)[DatasetName][number];
+
+export interface ManifestEntry {
+  /** where the files came from, as the user said or the files tell */
+  source: string;
+  /** when the data was built (ISO 8601); for CSVs, the given --built-at or the newest file's mtime */
+  built_at: string;
+  installed_at: string;
+  files: Array<{ name: string; sha256: string; bytes: number }>;
+}
+
+export interface Manifest {
+  datasets: Partial<Record<DatasetName, ManifestEntry>>;
+}
+
+const MANIFEST = "manifest.json";
+
+export class DataRefreshError extends Error {}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { datasets: {} };
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text) as Manifest;
+    if (typeof parsed?.datasets !== "object" || parsed.datasets === null) throw new Error("no datasets");
+    return parsed;
+  } catch (err) {
+    throw new DataRefreshError(
+      `${join(dir, MANIFEST)} is not a tether data manifest (${(err as Error).message})`,
+    );
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** The folder of an installed data set and its manifest entry; null when none is installed (or it is incomplete). */
+export async function installedDataset(
+  dir: string,
+  name: DatasetName,
+): Promise<{ dir: string; entry: ManifestEntry } | null> {
+  const entry = (await readManifest(dir)).datasets[name];
+  if (!entry) return null;
+  const folder = resolve(dir, name);
+  for (const file of DATASET_FILES[name]) if (!(await exists(join(folder, file)))) return null;
+  return { dir: folder, entry };
+}
+
+/** The installed path of one data set file (e.g. "network-types.csv"), or null when it is not installed. */
+export async function installedFile(dir: string, file: DatasetFile): Promise<string | null> {
+  const name = (Object.keys(DATASET_FILES) as DatasetName[]).find((n) =>
+    (DATASET_FILES[n] as readonly string[]).includes(file),
+  );
+  if (!name) return null;
+  const installed = await installedDataset(dir, name);
+  return installed ? join(installed.dir, file) : null;
+}
+
+export interface NetworkTypeRow {
+  asn: number;
+  type: NetworkType;
+  name: string;
+}
+
+/** One CSV line's fields; quoted fields may hold commas and doubled quotes. */
+function csvFields(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let field = "";
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return null;
+        field += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          field += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      out.push(field);
+    } else {
+      const c = line.indexOf(",", i);
+      out.push(line.slice(i, c < 0 ? line.length : c));
+      i = c < 0 ? line.length : c;
+    }
+    if (i >= line.length) return out;
+    if (line[i] !== ",") return null;
+    i++;
+  }
+}
+
+/**
+ * Parses `network-types.csv`: a header `asn,type,name`, then one row per AS number with a type among
+ * residential, mobile, hosting, vpn. Throws naming the first bad line.
+ */
+export function parseNetworkTypes(text: string, file = "network-types.csv"): NetworkTypeRow[] {
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === "") lines.pop();
+  const fail = (line: number, what: string): never => {
+    throw new DataRefreshError(`${file} line ${line}: ${what}`);
+  };
+  const header = lines[0]?.replace(/^\uFEFF/, "").trim();
+  if (header !== "asn,type,name")
+    fail(1, `the header must be "asn,type,name", not ${JSON.stringify(header ?? "")}`);
+  const rows: NetworkTypeRow[] = [];
+  const seen = new Set<number>();
+  for (let i = 1; i < lines.length; i++) {
+    const fields = csvFields(lines[i]!);
+    if (fields?.length !== 3) fail(i + 1, "expected three fields: asn,type,name");
+    const [asnText, type, name] = fields!;
+    const asn = /^(?:AS)?(\d{1,10})$/i.exec(asnText!.trim())?.[1];
+    if (!asn || Number(asn) < 1 || Number(asn) > 0xffffffff)
+      fail(i + 1, `not an AS number: ${JSON.stringify(asnText)}`);
+    if (!(NETWORK_TYPES as readonly string[]).includes(type!)) {
+      fail(i + 1, `type must be one of ${NETWORK_TYPES.join(", ")}, not ${JSON.stringify(type)}`);
+    }
+    if (seen.has(Number(asn))) fail(i + 1, `AS${asn} is listed twice`);
+    seen.add(Number(asn));
+    rows.push({ asn: Number(asn), type: type as NetworkType, name: name! });
+  }
+  if (rows.length === 0) fail(2, "no rows");
+  return rows;
+}
+
+export interface RefreshInput {
+  /** files the user downloaded; each must be named as in DATASET_FILES */
+  files: string[];
+  /** the data directory (TETHER_ENRICHMENT_DIR) */
+  dir: string;
+  /** build date of the CSV data sets, which carry none; default: the newest file's modification time */
+  builtAt?: Date;
+  /** recorded in the manifest, e.g. "ip-location-db release 2026-11-30" */
+  source?: string;
+  now: Date;
+}
+
+export interface Installed {
+  dataset: DatasetName;
+  entry: ManifestEntry;
+  /** what the check found, for the user: "412,000 IPv4 + 103,000 IPv6 ranges" */
+  summary: string;
+}
+
+/** Which data set each file belongs to; every data set named must be given whole. */
+function groupFiles(files: string[]): Map<DatasetName, Map<string, string>> {
+  const groups = new Map<DatasetName, Map<string, string>>();
+  for (const path of files) {
+    const file = basename(path);
+    const name = (Object.keys(DATASET_FILES) as DatasetName[]).find((n) =>
+      (DATASET_FILES[n] as readonly string[]).includes(file),
+    );
+    if (!name) {
+      const known = Object.values(DATASET_FILES).flat().join(", ");
+      throw new DataRefreshError(`${path}: unknown file name; expected one of ${known}`);
+    }
+    const group = groups.get(name) ?? new Map<string, string>();
+    if (group.has(file)) throw new DataRefreshError(`${file} is given twice`);
+    group.set(file, path);
+    groups.set(name, group);
+  }
+  for (const [name, group] of groups) {
+    const missing = DATASET_FILES[name].filter((f) => !group.has(f));
+    if (missing.length > 0) {
+      throw new DataRefreshError(`the ${name} data set needs ${missing.join(" and ")} as well`);
+    }
+  }
+  if (groups.size === 0) throw new DataRefreshError("no files given");
+  return groups;
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+/** Opens a staged data set the way the server will, and says what it holds. */
+async function check(
+  name: DatasetName,
+  dir: string,
+  input: RefreshInput,
+): Promise<{ builtAt: Date; source: string; summary: string }> {
+  const mtime = async () =>
+    new Date(
+      Math.max(
+        ...(await Promise.all(DATASET_FILES[name].map((f) => stat(join(dir, f))))).map((s) => s.mtimeMs),
+      ),
+    );
+  switch (name) {
+    case "geo": {
+      const geo = await loadGeoDb(dir).catch((err: Error) => {
+        throw new DataRefreshError(err.message);
+      });
+      // A city database that cannot place a major resolver's address is not the data it claims to be.
+      const probe = geo.lookup("8.8.8.8") ?? geo.lookup("2001:4860:4860::8888");
+      if (!probe?.country)
+        throw new DataRefreshError("the geo data has no country for 8.8.8.8: wrong or empty files");
+      return {
+        builtAt: geo.builtAt,
+        source: input.source ?? "GeoLite2 City (ip-location-db mmdb)",
+        summary: `GeoLite2 City built ${geo.builtAt.toISOString()}`,
+      };
+    }
+    case "asn": {
+      const asn = await loadAsnDb(dir).catch((err: Error) => {
+        throw new DataRefreshError(err.message);
+      });
+      if (asn.ranges.ipv4 === 0 || asn.ranges.ipv6 === 0)
+        throw new DataRefreshError("the ASN files have no rows");
+      return {
+        builtAt: input.builtAt ?? (await mtime()),
+        source: input.source ?? "ip-location-db asn (CSV)",
+        summary: `${fmt(asn.ranges.ipv4)} IPv4 + ${fmt(asn.ranges.ipv6)} IPv6 ranges`,
+      };
+    }
+    case "network-types": {
+      const file = join(dir, "network-types.csv");
+      const rows = parseNetworkTypes(await readFile(file, "utf8"), file);
+      const byType = NETWORK_TYPES.map((t) => `${fmt(rows.filter((r) => r.type === t).length)} ${t}`);
+      return {
+        builtAt: input.builtAt ?? (await mtime()),
+        source: input.source ?? "network-types.csv",
+        summary: `${fmt(rows.length)} AS numbers (${byType.join(", ")})`,
+      };
+    }
+  }
+}
+
+/**
+ * Checks the given files by loading them as the server would, then installs each data set into
+ * `<dir>/<data set>/` and records it in the manifest. Nothing is installed unless every data set given
+ * passes; a data set not given keeps what was installed before.
+ */
+export async function installDatasets(input: RefreshInput): Promise<Installed[]> {
+  const groups = groupFiles(input.files);
+  await mkdir(input.dir, { recursive: true });
+  const manifest = await readManifest(input.dir);
+  const staging = join(input.dir, `.staging-${randomBytes(6).toString("hex")}`);
+  try {
+    const checked: Array<Installed & { staged: string }> = [];
+    for (const [name, group] of groups) {
+      const staged = join(staging, name);
+      await mkdir(staged, { recursive: true });
+      for (const [file, from] of group) {
+        await copyFile(from, join(staged, file)).catch((err: NodeJS.ErrnoException) => {
+          throw new DataRefreshError(`${from}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+        });
+        // keep the download's time: it dates CSV data when no --built-at is given
+        const { atime, mtime } = await stat(from);
+        await utimes(join(staged, file), atime, mtime);
+      }
+      const found = await check(name, staged, input);
+      const files = await Promise.all(
+        DATASET_FILES[name].map(async (f) => ({
+          name: f,
+          sha256: await sha256(join(staged, f)),
+          bytes: (await stat(join(staged, f))).size,
+        })),
+      );
+      const entry: ManifestEntry = {
+        source: found.source,
+        built_at: found.builtAt.toISOString(),
+        installed_at: input.now.toISOString(),
+        files,
+      };
+      checked.push({ dataset: name, entry, summary: found.summary, staged });
+    }
+    for (const c of checked) {
+      const target = join(input.dir, c.dataset);
+      const old = `${target}.old-${randomBytes(6).toString("hex")}`;
+      await rename(target, old).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+      await rename(c.staged, target);
+      await rm(old, { recursive: true, force: true });
+      manifest.datasets[c.dataset] = c.entry;
+    }
+    const tmp = join(input.dir, `${MANIFEST}.${randomBytes(6).toString("hex")}`);
+    await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(tmp, join(input.dir, MANIFEST));
+    return checked.map(({ staged: _, ...rest }) => rest);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The server's enricher: data sets installed in `dir` by `npm run data:refresh` win over the packaged ones.
+ * Call once at start-up and share it.
+ */
+export async function loadEnricher(dir: string): Promise<Enricher> {
+  const [geo, asn] = await Promise.all([installedDataset(dir, "geo"), installedDataset(dir, "asn")]);
+  return createEnricher({
+    geo: geo ? { dir: geo.dir, source: geo.entry.source } : undefined,
+    asn: asn ? { dir: asn.dir, source: asn.entry.source, builtAt: new Date(asn.entry.built_at) } : undefined,
+  });
+}
