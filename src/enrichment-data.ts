@@ -236,7 +236,7 @@ async function check(
       return {
         builtAt: geo.builtAt,
         source: input.source ?? "GeoLite2 City (ip-location-db mmdb)",
-        summary: `GeoLite2 City built ${geo.builtAt.toISOString()}`,
+        summary: "IPv4 and IPv6 city databases",
       };
     }
     case "asn": {

@@ -12,6 +12,8 @@ const EnvObject = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   TETHER_DATA_DIR: z.string().min(1).default("./.tether"),
+  /** IP data installed by `npm run data:refresh`; it wins over the data shipped in node_modules */
+  TETHER_ENRICHMENT_DIR: z.string().min(1).default("./.tether-enrichment"),
   TETHER_BOOTSTRAP_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   TETHER_LEARNING_EVENTS: int(20, 1, 100_000),
   TETHER_LEARNING_HOURS: z.coerce

@@ -4,7 +4,9 @@ import pino, { type Logger } from "pino";
 import { createApp, createIngestFor } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { systemClock } from "./clock.ts";
-import { createEnricher } from "./core/enrich/index.ts";
+import { dataAgeDays } from "./core/enrich/index.ts";
+import type { Enricher } from "./core/enrich/types.ts";
+import { loadEnricher } from "./enrichment-data.ts";
 import type { Env } from "./env.ts";
 import { errorCode, isDatabaseUnavailable } from "./errors.ts";
 import { answerClientError } from "./http/client-error.ts";
@@ -21,6 +23,22 @@ export interface Running {
 
 export const createLogger = (env: Env): Logger =>
   pino({ level: env.TETHER_LOG_LEVEL, base: { service: "tether" } });
+
+/** IP data older than this misplaces reassigned networks often enough to matter. */
+export const STALE_DATA_DAYS = 60;
+
+/** One warning per data set older than STALE_DATA_DAYS, saying how to refresh it. */
+export function warnOfStaleData(enricher: Enricher, now: Date, logger: Logger): void {
+  for (const d of enricher.datasets) {
+    const ageDays = dataAgeDays(d, now);
+    if (ageDays <= STALE_DATA_DAYS) continue;
+    logger.warn(
+      { dataset: d.dataset, source: d.source, built_at: d.builtAt.toISOString(), age_days: ageDays },
+      `the ${d.dataset} data is ${ageDays} days old: download current files and install them with ` +
+        '`npm run data:refresh -- <files…>` (docs/enrichment.md, "Refreshing the data")',
+    );
+  }
+}
 
 /** Migrations and the first workspace: once per start, before any process serves. */
 export async function prepareDatabase(env: Env, database: Database): Promise<void> {
@@ -96,7 +114,8 @@ export async function startServer(env: Env, options: { prepare?: boolean } = {})
     await database.close().catch(() => undefined);
     throw err;
   }
-  const enricher = await createEnricher();
+  const enricher = await loadEnricher(env.TETHER_ENRICHMENT_DIR);
+  warnOfStaleData(enricher, systemClock.now(), logger);
   const base = { database, env, clock: systemClock, logger, enricher, metrics: createMetrics() };
   const ingest = createIngestFor(base);
   const app = createApp({ ...base, ingest });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DatasetInfo } from "./core/enrich/types.ts";
 import { SEVERITIES } from "./core/model.ts";
 
 export const INCIDENT_SOURCES = ["declared", "detected"] as const;
@@ -21,6 +22,12 @@ export function createMetrics() {
   const drillsActive = new Gauge({
     name: "tether_drills_active",
     help: "Fault drills in progress (incidents marked as drills; not counted in tether_incidents_active), across all workspaces",
+    registers: [registry],
+  });
+  const enrichmentDataAge = new Gauge({
+    name: "tether_enrichment_data_age_seconds",
+    help: "Seconds since the offline IP data was built, by dataset: geo (geolocation) or asn; refresh with npm run data:refresh",
+    labelNames: ["dataset"],
     registers: [registry],
   });
   return {
@@ -89,6 +96,12 @@ export function createMetrics() {
       labelNames: ["channel", "outcome"],
       registers: [registry],
     }),
+    /** Ages the enricher's data sets at `now` (a scrape). */
+    setEnrichmentData(datasets: readonly DatasetInfo[], now: Date) {
+      for (const d of datasets) {
+        enrichmentDataAge.set({ dataset: d.dataset }, (now.getTime() - d.builtAt.getTime()) / 1000);
+      }
+    },
     alertsOpen,
     incidentsActive,
     drillsActive,
