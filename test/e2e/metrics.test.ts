@@ -149,6 +149,7 @@ describe("/metrics", () => {
       "source",
       "channel",
       "outcome",
+      "dataset",
       "le",
     ]);
     for (const s of samples)
@@ -156,6 +157,23 @@ describe("/metrics", () => {
     expect(text).not.toContain(accountId);
     expect(text).not.toContain(ref);
     expect(text).not.toContain(IP.home);
+  });
+
+  it("gives the age of each IP data set, in seconds from its build date to the scrape", async () => {
+    const { samples, type } = await scrape();
+    expect(type.get("tether_enrichment_data_age_seconds")).toBe("gauge");
+    const datasets = (await sharedEnricher()).datasets;
+    expect(datasets.map((d) => d.dataset).sort()).toEqual(["asn", "geo"]);
+    for (const d of datasets) {
+      const age = value(samples, "tether_enrichment_data_age_seconds", { dataset: d.dataset });
+      expect(age, d.dataset).toBe((clock.now().getTime() - d.builtAt.getTime()) / 1000);
+    }
+    clock.advance(86_400_000);
+    const later = (await scrape()).samples;
+    const geo = datasets.find((d) => d.dataset === "geo")!;
+    expect(value(later, "tether_enrichment_data_age_seconds", { dataset: "geo" })).toBe(
+      (clock.now().getTime() - geo.builtAt.getTime()) / 1000,
+    );
   });
 
   it("has no notification delivery series until notifications are sent", async () => {

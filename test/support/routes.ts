@@ -36,6 +36,7 @@ const ADMINS: readonly Caller[] = ["admin"];
 /** Every protected route of the v1 API with who may call it; a new route adds a row. */
 export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { method: "GET", path: "/v1/whoami", allowed: CALLERS, reached: 200 },
+  { method: "GET", path: "/v1/system", allowed: ["viewer", "reviewer", "admin"], reached: 200 },
   {
     method: "POST",
     path: "/v1/events",

@@ -87,6 +87,24 @@ function spellings(name: string): string[] {
 
 type Index = Map<string, Map<string, string | null>>;
 
+/** Levenshtein distance, giving up (returning max + 1) once it exceeds `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      best = Math.min(best, row[j]!);
+    }
+    if (best > max) return max + 1;
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 /** null marks a key that two subdivisions of one country share: it maps to neither. */
 function add(index: Index, country: string, key: string, code: string) {
   if (!key) return;
@@ -116,9 +134,13 @@ export function createRegionCodes(aliases: Iterable<readonly [string, string, st
   const lower: Index = new Map();
   const parents = new Map<string, string>();
   const isTop = new Map<string, boolean>();
+  const compact = new Map<string, Array<{ key: string; code: string }>>();
   const addName = (country: string, name: string, code: string) => {
     const index = isTop.get(code) ? top : lower;
     const n = normaliseName(name);
+    const list = compact.get(country) ?? [];
+    list.push({ key: coreOf(n).replaceAll(" ", ""), code });
+    compact.set(country, list);
     add(index, country, n, code);
     add(index, country, `~${coreOf(n)}`, code);
     add(index, country, `_${coreOf(n).replaceAll(" ", "")}`, code);
@@ -137,6 +159,29 @@ export function createRegionCodes(aliases: Iterable<readonly [string, string, st
     for (const spelling of spellings(name)) addName(code.slice(0, 2), spelling, code);
   }
   for (const [country, name, code] of aliases) if (isTop.has(code)) addName(country, name, code);
+  /**
+   * English exonyms are often a letter or two off the local name ("Hesse" and "Hessen", "Lombardy" and
+   * "Lombardia"): the one name within a quarter of the length in edits, when no other subdivision is as
+   * close. Names of four letters or fewer must match exactly.
+   */
+  const nearest = (country: string, key: string): string | null => {
+    const max = Math.floor(key.length / 4);
+    if (max === 0) return null;
+    let best = max + 1;
+    let found: string | null = null;
+    for (const c of compact.get(country) ?? []) {
+      const d = editDistance(key, c.key, Math.min(max, Math.floor(c.key.length / 4)));
+      if (d > Math.min(max, Math.floor(c.key.length / 4))) continue;
+      const code = firstLevel(c.code);
+      if (d < best) {
+        best = d;
+        found = code;
+      } else if (d === best && found !== code) {
+        found = null;
+      }
+    }
+    return found;
+  };
   return {
     code(country, name) {
       const n = normaliseName(name);
@@ -148,7 +193,7 @@ export function createRegionCodes(aliases: Iterable<readonly [string, string, st
           if (hit !== undefined) return hit && firstLevel(hit);
         }
       }
-      return null;
+      return nearest(country, core.replaceAll(" ", ""));
     },
   };
 }
