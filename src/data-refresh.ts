@@ -23,10 +23,14 @@ options:
   --source TEXT      where the files came from, kept in the manifest (e.g. "ip-location-db 2026-11-30")
 `;
 
+interface Output {
+  write(text: string): unknown;
+}
+
 export async function refreshData(
   argv: string[],
-  out = process.stdout,
-  err = process.stderr,
+  out: Output = process.stdout,
+  err: Output = process.stderr,
 ): Promise<number> {
   const parse = () =>
     parseArgs({

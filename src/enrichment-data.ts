@@ -287,7 +287,10 @@ export async function installDatasets(input: RefreshInput): Promise<Installed[]>
         const { atime, mtime } = await stat(from);
         await utimes(join(staged, file), atime, mtime);
       }
-      const found = await check(name, staged, input);
+      const found = await check(name, staged, input).catch((err: Error) => {
+        // name the file as the user knows it, not its staged copy
+        throw new DataRefreshError(err.message.replaceAll(`${staged}/`, ""));
+      });
       const files = await Promise.all(
         DATASET_FILES[name].map(async (f) => ({
           name: f,
