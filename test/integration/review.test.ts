@@ -25,8 +25,12 @@ const NETWORKS = [
   ["23.20.1.", "23.20.2."], // Amazon AS14618, Virginia
   ["5.9.1.", "5.9.2."], // Hetzner AS24940, Germany
 ];
-/** where tt3 improvises to: Verizon (AS701) in New York, a /24 no account uses */
-const SWITCH_IP = "71.190.10.77";
+/**
+ * where tt3 (on Amazon in Ashburn, VA) improvises to: Verizon (AS701) in Leesburg, VA, 16 km away, a /24 no
+ * account uses. Near, so that only the network switch speaks: the Bronx, the earlier choice, is 370 km from
+ * Ashburn, which the 2026 data places to 50 km rather than 1000 (docs/enrichment.md, "Accuracy radius").
+ */
+const SWITCH_IP = "71.171.66.77";
 
 interface Store {
   id: string;

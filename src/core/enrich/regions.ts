@@ -124,10 +124,11 @@ export interface RegionCodes {
 }
 
 /**
- * Maps subdivision names to ISO 3166-2 codes from wooorm's `iso-3166` list. First-level subdivisions win
- * over lower ones with the same name (the region of "Paris" is Île-de-France's département FR-75C only if no
- * region is called so). `aliases` adds names from another list, `[country, name, code]`; an alias is kept
- * only when its code is in the ISO list.
+ * Maps subdivision names to first-level ISO 3166-2 codes from wooorm's `iso-3166` list: exact names, then
+ * without kind words, then without spaces, then the nearest spelling (docs/enrichment.md, "Regions").
+ * First-level subdivisions win over lower ones with the same name, and a lower one answers with the
+ * first-level one it belongs to. `aliases` adds names from another list, `[country, name, code]`; an alias
+ * is kept only when its code is in the ISO list.
  */
 export function createRegionCodes(aliases: Iterable<readonly [string, string, string]> = []): RegionCodes {
   const top: Index = new Map();
