@@ -160,6 +160,7 @@ export function systemRouter(deps: AppDeps) {
     });
 }
 
+/** The system routes behind a token: who is calling (whoami) and what the server runs on (system). */
 export function whoamiRouter(deps: AppDeps) {
   return newRouter()
     .openapi(systemRoute, (c) =>
