@@ -4,15 +4,13 @@ import { basename, join, resolve } from "node:path";
 import { loadAsnDb } from "./core/enrich/asn.ts";
 import { GEO_FILES, loadGeoDb } from "./core/enrich/geo.ts";
 import { createEnricher, type Enricher } from "./core/enrich/index.ts";
+import { NETWORK_TYPES, parseNetworkTypes } from "./core/enrich/network-types.ts";
 
 /**
  * The enrichment data directory (TETHER_ENRICHMENT_DIR): data sets the user downloaded and
  * `npm run data:refresh` checked and installed, one folder per data set, described by `manifest.json`.
  * An installed data set wins over the one shipped in node_modules.
  */
-
-export const NETWORK_TYPES = ["residential", "mobile", "hosting", "vpn"] as const;
-export type NetworkType = (typeof NETWORK_TYPES)[number];
 
 export const DATASET_FILES = {
   geo: GEO_FILES,
@@ -85,77 +83,6 @@ export async function installedFile(dir: string, file: DatasetFile): Promise<str
   if (!name) return null;
   const installed = await installedDataset(dir, name);
   return installed ? join(installed.dir, file) : null;
-}
-
-export interface NetworkTypeRow {
-  asn: number;
-  type: NetworkType;
-  name: string;
-}
-
-/** One CSV line's fields; quoted fields may hold commas and doubled quotes. */
-function csvFields(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line[i] === '"') {
-      let field = "";
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) return null;
-        field += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          field += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      out.push(field);
-    } else {
-      const c = line.indexOf(",", i);
-      out.push(line.slice(i, c < 0 ? line.length : c));
-      i = c < 0 ? line.length : c;
-    }
-    if (i >= line.length) return out;
-    if (line[i] !== ",") return null;
-    i++;
-  }
-}
-
-/**
- * Parses `network-types.csv`: a header `asn,type,name`, then one row per AS number with a type among
- * residential, mobile, hosting, vpn. Throws naming the first bad line.
- */
-export function parseNetworkTypes(text: string, file = "network-types.csv"): NetworkTypeRow[] {
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === "") lines.pop();
-  const fail = (line: number, what: string): never => {
-    throw new DataRefreshError(`${file} line ${line}: ${what}`);
-  };
-  const header = lines[0]?.replace(/^\uFEFF/, "").trim();
-  if (header !== "asn,type,name")
-    fail(1, `the header must be "asn,type,name", not ${JSON.stringify(header ?? "")}`);
-  const rows: NetworkTypeRow[] = [];
-  const seen = new Set<number>();
-  for (let i = 1; i < lines.length; i++) {
-    const fields = csvFields(lines[i]!);
-    if (fields?.length !== 3) fail(i + 1, "expected three fields: asn,type,name");
-    const [asnText, type, name] = fields!;
-    const asn = /^(?:AS)?(\d{1,10})$/i.exec(asnText!.trim())?.[1];
-    if (!asn || Number(asn) < 1 || Number(asn) > 0xffffffff)
-      fail(i + 1, `not an AS number: ${JSON.stringify(asnText)}`);
-    if (!(NETWORK_TYPES as readonly string[]).includes(type!)) {
-      fail(i + 1, `type must be one of ${NETWORK_TYPES.join(", ")}, not ${JSON.stringify(type)}`);
-    }
-    if (seen.has(Number(asn))) fail(i + 1, `AS${asn} is listed twice`);
-    seen.add(Number(asn));
-    rows.push({ asn: Number(asn), type: type as NetworkType, name: name! });
-  }
-  if (rows.length === 0) fail(2, "no rows");
-  return rows;
 }
 
 export interface RefreshInput {
@@ -253,12 +180,14 @@ async function check(
     }
     case "network-types": {
       const file = join(dir, "network-types.csv");
-      const rows = parseNetworkTypes(await readFile(file, "utf8"), file);
-      const byType = NETWORK_TYPES.map((t) => `${fmt(rows.filter((r) => r.type === t).length)} ${t}`);
+      // the classifier's own parser: what passes here loads at start-up
+      const types = [...parseNetworkTypes(await readFile(file, "utf8"), file).values()];
+      if (types.length === 0) throw new DataRefreshError(`${file}: no rows`);
+      const byType = NETWORK_TYPES.map((t) => `${fmt(types.filter((x) => x === t).length)} ${t}`);
       return {
         builtAt: input.builtAt ?? (await mtime()),
         source: input.source ?? "network-types.csv",
-        summary: `${fmt(rows.length)} AS numbers (${byType.join(", ")})`,
+        summary: `${fmt(types.length)} AS numbers (${byType.join(", ")})`,
       };
     }
   }
@@ -330,9 +259,14 @@ export async function installDatasets(input: RefreshInput): Promise<Installed[]>
  * Call once at start-up and share it.
  */
 export async function loadEnricher(dir: string): Promise<Enricher> {
-  const [geo, asn] = await Promise.all([installedDataset(dir, "geo"), installedDataset(dir, "asn")]);
+  const [geo, asn, networkTypes] = await Promise.all([
+    installedDataset(dir, "geo"),
+    installedDataset(dir, "asn"),
+    installedFile(dir, "network-types.csv"),
+  ]);
   return createEnricher({
     geo: geo ? { dir: geo.dir, source: geo.entry.source } : undefined,
     asn: asn ? { dir: asn.dir, source: asn.entry.source, builtAt: new Date(asn.entry.built_at) } : undefined,
+    networkTypes: networkTypes ?? undefined,
   });
 }

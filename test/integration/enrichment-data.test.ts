@@ -6,13 +6,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataAgeDays } from "../../src/core/enrich/index.ts";
 import { refreshData } from "../../src/data-refresh.ts";
-import {
-  installDatasets,
-  installedFile,
-  loadEnricher,
-  parseNetworkTypes,
-  readManifest,
-} from "../../src/enrichment-data.ts";
+import { installDatasets, installedFile, loadEnricher, readManifest } from "../../src/enrichment-data.ts";
 import { warnOfStaleData } from "../../src/main.ts";
 import { client } from "../support/api.ts";
 import { newWorkspace } from "../support/factories.ts";
@@ -43,7 +37,7 @@ beforeAll(async () => {
   );
   await writeFile(
     file("network-types.csv"),
-    'asn,type,name\n14061,hosting,DigitalOcean\nAS7922,residential,"Comcast, Inc."\n',
+    'asn,type,name\n64500,vpn,Example Transit\nAS7922,residential,"Comcast, Inc."\n',
   );
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
@@ -61,31 +55,6 @@ function sink() {
     text: () => text,
   };
 }
-
-describe("network-types.csv", () => {
-  it("reads asn,type,name rows with quoted names and AS prefixes", () => {
-    expect(
-      parseNetworkTypes(
-        'asn,type,name\r\n14061,hosting,DigitalOcean\r\nAS7922,residential,"Comcast, ""Inc."""\r\n',
-      ),
-    ).toEqual([
-      { asn: 14061, type: "hosting", name: "DigitalOcean" },
-      { asn: 7922, type: "residential", name: 'Comcast, "Inc."' },
-    ]);
-  });
-
-  it.each([
-    ["asn,kind,name\n1,vpn,x\n", /line 1: the header must be "asn,type,name"/],
-    ["asn,type,name\n1,datacenter,x\n", /line 2: type must be one of residential, mobile, hosting, vpn/],
-    ["asn,type,name\nabc,vpn,x\n", /line 2: not an AS number/],
-    ["asn,type,name\n0,vpn,x\n", /line 2: not an AS number/],
-    ["asn,type,name\n1,vpn\n", /line 2: expected three fields/],
-    ["asn,type,name\n1,vpn,x\n1,mobile,y\n", /line 3: AS1 is listed twice/],
-    ["asn,type,name\n", /no rows/],
-  ])("refuses %j", (text, message) => {
-    expect(() => parseNetworkTypes(text)).toThrow(message);
-  });
-});
 
 describe("npm run data:refresh", () => {
   it("installs checked files with a manifest, and the enricher then prefers them", async () => {
@@ -113,7 +82,7 @@ describe("npm run data:refresh", () => {
     expect(code).toBe(0);
     expect(out.text()).toMatch(/installed asn: 2 IPv4 \+ 1 IPv6 ranges/);
     expect(out.text()).toMatch(
-      /installed network-types: 2 AS numbers \(1 residential, 0 mobile, 1 hosting, 0 vpn\)/,
+      /installed network-types: 2 AS numbers \(1 residential, 0 mobile, 0 hosting, 1 vpn\)/,
     );
 
     const manifest = await readManifest(dir);
@@ -131,12 +100,17 @@ describe("npm run data:refresh", () => {
     expect(await installedFile(dir, "network-types.csv")).toBe(
       join(dir, "network-types", "network-types.csv"),
     );
-    expect(await readFile((await installedFile(dir, "network-types.csv"))!, "utf8")).toContain(
-      "DigitalOcean",
-    );
+    expect(await readFile((await installedFile(dir, "network-types.csv"))!, "utf8")).toContain("64500,vpn");
 
     const enricher = await loadEnricher(dir);
-    expect(enricher.net("8.8.8.8")).toMatchObject({ asn: 64500, asnOrg: "Example Transit", country: "US" });
+    expect(enricher.net("8.8.8.8")).toMatchObject({
+      asn: 64500,
+      asnOrg: "Example Transit",
+      country: "US",
+      // the installed network-types.csv classifies it
+      networkType: "vpn",
+      networkTypeSource: "list",
+    });
     expect(enricher.net("1.1.1.1").asnOrg).toBe("Example, Inc.");
     expect(enricher.net("2001:4860:4860::8888").asn).toBe(64502);
     expect(enricher.datasets.find((d) => d.dataset === "asn")).toMatchObject({
@@ -195,6 +169,24 @@ describe("npm run data:refresh", () => {
     expect(code).toBe(1);
     expect(err.text()).toMatch(/geolite2-city-ipv4\.mmdb: not a MaxMind DB file/);
     expect(err.text()).toMatch(/nothing was installed/);
+    expect(await installedFile(dir, "network-types.csv")).toBeNull();
+  });
+
+  it("refuses a network-types.csv the classifier could not load, naming the line", async () => {
+    const bad = join(tmp, "bad-types");
+    await mkdir(bad, { recursive: true });
+    await writeFile(
+      join(bad, "network-types.csv"),
+      "asn,type,name\n14061,hosting,DigitalOcean\n7922,isp,Comcast\n",
+    );
+    const err = sink();
+    const dir = join(tmp, "bad-types-dir");
+    expect(await refreshData(["--dir", dir, join(bad, "network-types.csv")], sink().stream, err.stream)).toBe(
+      1,
+    );
+    expect(err.text()).toMatch(
+      /network-types\.csv line 3: type "isp" is not one of residential, mobile, hosting, vpn/,
+    );
     expect(await installedFile(dir, "network-types.csv")).toBeNull();
   });
 
