@@ -63,8 +63,11 @@ export const IP = {
   otherNetwork: "68.4.2.1",
   /** Comcast AS7922, San Jose, US-CA: same network, another subnet */
   sameNetworkOtherSubnet: "76.102.5.5",
-  /** SAKURA Internet AS7684, Tokyo, JP */
-  tokyo: "133.242.1.1",
+  /**
+   * SAKURA Internet AS9370, Tokyo, JP-13 in both the 2023 and the 2026 GeoLite2 data (133.242.1.1, used
+   * before, is only "JP" in 2026)
+   */
+  tokyo: "160.16.1.1",
   /** Amazon AS14618, Ashburn, US-VA */
   virginia: "23.20.1.1",
   /** Hetzner AS24940, DE */
