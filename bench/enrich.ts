@@ -10,7 +10,7 @@
  * Run it alone: the other helpers' work on the same cores moves lookups/s by tens of per cent.
  */
 
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
   },
 });
 const LOOKUPS = Number(args.lookups);
+/** The last measurement with geoip-lite (2023-11 data) as the geo source. */
+const BEFORE = "bench/results/2026-12-02-enrich-geoip-lite.json";
 if (!Number.isInteger(LOOKUPS) || LOOKUPS < 1000) throw new Error("--lookups must be an integer ≥ 1000");
 
 const gc = globalThis.gc;
@@ -139,3 +141,16 @@ const result = {
 const file = join("bench/results", `${result.at.slice(0, 10)}-enrich-${label}.json`);
 await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`→ ${file}`);
+
+// Before and after the move to the mmdb data: the geoip-lite run recorded when it was still the geo source
+// (geoip-lite is no longer installed, so that side is the committed result, not a new measurement).
+const before = JSON.parse(await readFile(BEFORE, "utf8")) as typeof result;
+const row = (what: string, then: number, now: number, digits = 0) =>
+  console.log(`${what.padEnd(30)} ${fmt(then, digits).padStart(10)} ${fmt(now, digits).padStart(10)}`);
+console.log(`\n${"".padEnd(30)} ${"geoip-lite".padStart(10)} ${"now".padStart(10)}   (before: ${BEFORE})`);
+row("geo load, s", before.load.geo.seconds, result.load.geo.seconds, 2);
+row("geo RSS added, MiB", before.load.geo.rssAddedMiB, result.load.geo.rssAddedMiB);
+row("RSS with geo + ASN, MiB", before.load.rssLoadedMiB, result.load.rssLoadedMiB);
+row("geo lookups/s", before.perSecond.geo, result.perSecond.geo);
+row("net() lookups/s", before.perSecond.net, result.perSecond.net);
+row("geo answered, %", 100 * before.answered.geo, 100 * result.answered.geo, 1);
