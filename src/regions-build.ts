@@ -111,7 +111,7 @@ export function buildRegionNames(
       (s) => s.known && !s.confirmed && s.matched.size === 1 && !confirmed.has([...s.matched][0]!),
     );
     const claimed = new Set(
-      subdivisions.flatMap((s) => ((s.known && s.confirmed) || s.matched.size === 1 ? [...s.matched] : [])),
+      subdivisions.flatMap((s) => (s.confirmed || s.matched.size === 1 ? [...s.matched] : [])),
     );
     const byKey = new Map<string, { name: string; code: string } | null>();
     for (const s of subdivisions) {
