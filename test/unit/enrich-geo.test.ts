@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ACCURACY_KM, loadGeoDb, toGeoInfo } from "../../src/core/enrich/geo.ts";
-import { versionDate } from "../../src/core/enrich/index.ts";
+import { createEnricher, versionDate } from "../../src/core/enrich/index.ts";
 import { createRegionCodes, normaliseName } from "../../src/core/enrich/regions.ts";
+import { buildRegionNames } from "../../src/regions-build.ts";
 
 describe("subdivision names to ISO 3166-2", () => {
   const codes = createRegionCodes([
@@ -49,8 +50,93 @@ describe("subdivision names to ISO 3166-2", () => {
     expect(codes.code("US", "Atlantis")).toBeNull();
     expect(codes.code("US", "")).toBeNull();
     expect(codes.code("XX", "California")).toBeNull();
-    // "Mexico City" without "city" is the State of México: neither, rather than the wrong one
-    expect(codes.code("MX", "Mexico City")).not.toBe("MX-MEX");
+    // "Mexico City" without "city" is the State of México: the English name says which
+    expect(codes.code("MX", "Mexico City")).toBe("MX-CMX");
+    // Veszprém is both a county (HU-VE) and a city with county rights (HU-VM)
+    expect(codes.code("HU", "Veszprém")).toBeNull();
+    const clash = createRegionCodes([
+      ["DE", "Franconia", "DE-BY"],
+      ["DE", "Franconia", "DE-TH"],
+    ]);
+    expect(clash.code("DE", "Franconia")).toBeNull();
+  });
+});
+
+describe("English subdivision names (region-names.en.json, from iso3166-2-db)", () => {
+  const codes = createRegionCodes();
+  const isoOnly = createRegionCodes([], { englishNames: false });
+
+  it.each([
+    ["DE", "North Rhine-Westphalia", "DE-NW"],
+    ["DE", "Bavaria", "DE-BY"],
+    ["DE", "Lower Saxony", "DE-NI"],
+    ["NL", "South Holland", "NL-ZH"],
+    ["PL", "Mazovia", "PL-14"],
+    ["IT", "Tuscany", "IT-52"],
+    ["CZ", "Prague", "CZ-10"],
+    ["RU", "Altai Krai", "RU-ALT"],
+    ["RU", "Altai Republic", "RU-AL"],
+    // Iran's provinces were renumbered in ISO; the data's old IR-07 is Fars now
+    ["IR", "Tehran", "IR-23"],
+  ])("maps %s %s to %s", (country, name, code) => {
+    expect(codes.code(country, name)).toBe(code);
+  });
+
+  it("are what maps the English names: ISO's local names alone do not", () => {
+    expect(isoOnly.code("DE", "North Rhine-Westphalia")).toBeNull();
+    expect(isoOnly.code("DE", "Bavaria")).toBeNull();
+  });
+
+  it("are neither overridden nor made ambiguous by an alias list with an older code", () => {
+    // country-region-data still has Tehran as IR-07, Fars since ISO renumbered Iran's provinces
+    expect(createRegionCodes([["IR", "Tehran", "IR-07"]]).code("IR", "Tehran")).toBe("IR-23");
+  });
+
+  it("beat the nearest-spelling guess with an exact name", () => {
+    // "north holland" is nearer to the new "south holland" than to ISO's "noord holland"
+    expect(codes.code("NL", "North Holland")).toBe("NL-NH");
+  });
+
+  it("give a Telekom address in Düsseldorf North Rhine-Westphalia", async () => {
+    const enricher = await createEnricher();
+    expect(enricher.net("79.192.0.44")).toMatchObject({ country: "DE", region: "DE-NW", city: "Dusseldorf" });
+  });
+});
+
+describe("buildRegionNames", () => {
+  const entry = (iso: string, name: string, names: Record<string, string> = {}) => ({
+    name,
+    iso,
+    names: { en: name, ...names },
+    reference: {},
+  });
+  const build = (country: string, regions: ReturnType<typeof entry>[]) =>
+    buildRegionNames({ [country]: { regions } }, {}, {}, { version: "0.0.0", licence: "test" }).file.names[
+      country
+    ] ?? {};
+
+  it("keeps English names with the code, only for codes the ISO list has", () => {
+    expect(build("DE", [entry("NW", "North Rhine-Westphalia"), entry("XX", "Atlantis")])).toEqual({
+      "North Rhine-Westphalia": "NW",
+    });
+  });
+
+  it("takes the code the names match when the data's code is stale, and drops the unconfirmed rest", () => {
+    const names = build("IR", [
+      entry("07", "Tehran Province", { geonames: "Tehran" }),
+      entry("01", "East Azerbaijan Province"),
+    ]);
+    expect(names).toMatchObject({ "Tehran Province": "23", Tehran: "23" });
+    expect(names["East Azerbaijan Province"]).toBeUndefined();
+  });
+
+  it("drops a name that ISO gives another code, and one that two subdivisions share", () => {
+    const names = build("DE", [
+      entry("BY", "Bavaria", { de: "Bayern", geonames: "Hessen" }),
+      entry("SN", "Saxony", { geonames: "Middle Germany" }),
+      entry("ST", "Saxony-Anhalt", { geonames: "Middle Germany" }),
+    ]);
+    expect(names).toEqual({ Bavaria: "BY", Saxony: "SN", "Saxony-Anhalt": "ST" });
   });
 });
 

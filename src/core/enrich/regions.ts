@@ -1,4 +1,5 @@
 import { iso31662 } from "iso-3166";
+import englishNames from "./region-names.en.json" with { type: "json" };
 
 /**
  * Words that name the kind of subdivision rather than which one: "Osaka Prefecture" and "Ōsaka", "Moscow
@@ -123,28 +124,46 @@ export interface RegionCodes {
   code(country: string, name: string): string | null;
 }
 
+/** The vendored English names (`npm run data:regions`, from iso3166-2-db) as `[country, name, code]`. */
+function vendoredNames(): Array<readonly [string, string, string]> {
+  const names = englishNames.names as Record<string, Record<string, string>>;
+  return Object.entries(names).flatMap(([country, byName]) =>
+    Object.entries(byName).map(([name, code]) => [country, name, `${country}-${code}`] as const),
+  );
+}
+
 /**
  * Maps subdivision names to first-level ISO 3166-2 codes from wooorm's `iso-3166` list: exact names, then
  * without kind words, then without spaces, then the nearest spelling (docs/enrichment.md, "Regions").
  * First-level subdivisions win over lower ones with the same name, and a lower one answers with the
- * first-level one it belongs to. `aliases` adds names from another list, `[country, name, code]`; an alias
- * is kept only when its code is in the ISO list.
+ * first-level one it belongs to. The vendored English names (region-names.en.json) count as ISO's own
+ * unless `englishNames` is false; `aliases` adds names from another list, `[country, name, code]`, where
+ * neither has the name (country-region-data still has Iran's codes from before 2018). Either is kept only
+ * when its code is in the ISO list, and a name that two codes claim maps to neither.
+ * `nearest: false` answers exact names only, without the nearest-spelling guess.
  */
-export function createRegionCodes(aliases: Iterable<readonly [string, string, string]> = []): RegionCodes {
+export function createRegionCodes(
+  aliases: Iterable<readonly [string, string, string]> = [],
+  options: { englishNames?: boolean; nearest?: boolean } = {},
+): RegionCodes {
   const top: Index = new Map();
   const lower: Index = new Map();
   const parents = new Map<string, string>();
   const isTop = new Map<string, boolean>();
   const compact = new Map<string, Array<{ key: string; code: string }>>();
-  const addName = (country: string, name: string, code: string) => {
+  /** Keys ISO's and the vendored English names set: another list's aliases fill gaps, never override them. */
+  const primary = new Set<string>();
+  const addName = (country: string, name: string, code: string, alias = false) => {
     const index = isTop.get(code) ? top : lower;
     const n = normaliseName(name);
     const list = compact.get(country) ?? [];
     list.push({ key: coreOf(n).replaceAll(" ", ""), code });
     compact.set(country, list);
-    add(index, country, n, code);
-    add(index, country, `~${coreOf(n)}`, code);
-    add(index, country, `_${coreOf(n).replaceAll(" ", "")}`, code);
+    for (const key of [n, `~${coreOf(n)}`, `_${coreOf(n).replaceAll(" ", "")}`]) {
+      if (alias && primary.has(`${country}|${key}`)) continue;
+      if (!alias) primary.add(`${country}|${key}`);
+      add(index, country, key, code);
+    }
   };
   for (const { code, parent } of iso31662) {
     parents.set(code, parent);
@@ -159,7 +178,10 @@ export function createRegionCodes(aliases: Iterable<readonly [string, string, st
   for (const { code, name } of iso31662) {
     for (const spelling of spellings(name)) addName(code.slice(0, 2), spelling, code);
   }
-  for (const [country, name, code] of aliases) if (isTop.has(code)) addName(country, name, code);
+  if (options.englishNames !== false) {
+    for (const [country, name, code] of vendoredNames()) if (isTop.has(code)) addName(country, name, code);
+  }
+  for (const [country, name, code] of aliases) if (isTop.has(code)) addName(country, name, code, true);
   /**
    * English exonyms are often a letter or two off the local name ("Hesse" and "Hessen", "Lombardy" and
    * "Lombardia"): the one name within a quarter of the length in edits, when no other subdivision is as
@@ -194,7 +216,7 @@ export function createRegionCodes(aliases: Iterable<readonly [string, string, st
           if (hit !== undefined) return hit && firstLevel(hit);
         }
       }
-      return nearest(country, core.replaceAll(" ", ""));
+      return options.nearest === false ? null : nearest(country, core.replaceAll(" ", ""));
     },
   };
 }
