@@ -393,8 +393,28 @@ export class BatchJudge {
     const workspaceId = caller.workspaceId;
     // Values an alert is about stay seen-but-not-normal until trusted or healed (docs/adr/0003).
     const quarantined = new Set(alerting.flatMap((f) => (f.about ?? []).map(([k, v]) => featureKey(k, v))));
+    // A quarantined value that this event no longer finds deviating (no alerting finding is about it: an IP
+    // inside a subnet that has healed meanwhile now raises only a low `new_ip`) becomes normal as it is
+    // observed; its alerts resolve as if it had healed. Values blocked from healing wait for a person.
+    const settled: Array<[BaselineKind, string]> = [];
     for (const [kind, value] of prepared.features) {
+      const before = baseline.get(kind, value);
+      const wasQuarantined = before !== undefined && !before.accepted && !before.healBlocked;
       baseline.observe(kind, value, event.occurredAt, !quarantined.has(featureKey(kind, value)));
+      if (wasQuarantined && baseline.get(kind, value)!.accepted) settled.push([kind, value]);
+    }
+    for (const [kind, value] of settled) {
+      const entry = baseline.get(kind, value)!;
+      entry.healedAt = event.occurredAt;
+      this.set.healed.push({ workspaceId, accountId: account.id, kind, value });
+      this.set.audit.push({
+        workspaceId,
+        actor: SYSTEM,
+        action: "baseline.auto_learned",
+        targetType: "account",
+        targetId: account.id,
+        details: { kind, value, reason: "no_longer_deviates", count: entry.count, event_id: event.id },
+      });
     }
     const healed = advanceHealing(baseline, event, prepared.features, findings, settings.heal);
     for (const [kind, value] of prepared.features) {

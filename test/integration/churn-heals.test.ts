@@ -203,6 +203,36 @@ describe("churn that heals", () => {
     expect((await alerts("new_ip"))[0]).toMatchObject({ status: "resolved", verdict: "auto_learned" });
   });
 
+  it("resolves the alert of a second address in the healed subnet once it no longer deviates", async () => {
+    const { api, ws, accountId, send, alerts, value } = await learnedAccount({
+      settings: { heal_events: 3, heal_hours: 2 },
+    });
+    const SIBLING = { ip: "76.102.5.77" };
+    // Both addresses of the renewed /24 alert on their own (key: the IP) before the subnet is normal.
+    expect(rules((await send([0], RENEWED))[0]!)).toEqual(["new_ip/medium"]);
+    expect(rules((await send([1], SIBLING))[0]!)).toEqual(["new_ip/medium"]);
+    // The first address heals, and the subnet with it; the sibling's alert is still about an unknown IP.
+    await send([2], RENEWED);
+    await send([3], RENEWED);
+    expect(await value("subnet", "76.102.5.0/24")).toMatchObject({ accepted: true });
+    const open = (await alerts("new_ip")).filter((a) => a.status === "open");
+    expect(open).toHaveLength(1);
+    // The sibling's next event is only a low renewal inside a known subnet: it is normal now, and so is its alert.
+    expect(rules((await send([4], SIBLING))[0]!)).toEqual(["new_ip/low"]);
+    expect(await value("ip", SIBLING.ip)).toMatchObject({ accepted: true });
+    expect((await alerts("new_ip")).find((a) => a.id === open[0]!.id)).toMatchObject({
+      status: "resolved",
+      verdict: "auto_learned",
+    });
+    const audit = (
+      await api.get(`/v1/audit?actor=system&target_id=${accountId}&action=baseline.auto_learned`, ws.admin)
+    ).body.audit as Array<{ details: Record<string, unknown> }>;
+    expect(audit.find((a) => a.details.value === SIBLING.ip)?.details).toMatchObject({
+      kind: "ip",
+      reason: "no_longer_deviates",
+    });
+  });
+
   it("starts the streak again after an event with another deviation", async () => {
     const { ws, accountId, send, alerts, value } = await learnedAccount();
     await send(hours(10, 4), RENEWED);
