@@ -29,16 +29,24 @@ function networkLevels(e: EnrichedEvent): Array<[BaselineKind, string | null]> {
 }
 
 /** A value that healed into the baseline with this event: what the audit records. */
-export interface HealedValue {
+export type HealedValue = {
   kind: BaselineKind;
   value: string;
-  /** clean uses in the streak that healed it, and their first and last event time */
-  events: number;
-  first: number;
-  last: number;
   /** every observation of the value */
   count: number;
-}
+} & (
+  | {
+      reason: "clean_streak";
+      /** clean uses in the streak that healed it, and their first and last event time */
+      events: number;
+      first: number;
+      last: number;
+    }
+  | {
+      /** this event observed it without any alerting finding about it (an IP in a /24 that healed meanwhile) */
+      reason: "no_longer_deviates";
+    }
+);
 
 const isAbout = (f: Finding, kind: BaselineKind, value: string) =>
   f.key === value || (f.about ?? []).some(([k, v]) => k === kind && v === value);
@@ -51,7 +59,9 @@ const forbidsHealing = (f: Finding) => f.rule === "pin_violation" || f.rule.star
  * event (docs/adr/0003). A use is clean when every finding of the event is about the value itself and low or
  * medium, and the value is consistent with the baseline's coarser levels; anything else resets the streak.
  * A value behind a high/critical finding, a pin violation or sharing is blocked for good. A streak of
- * `settings.events` clean uses spanning `settings.hours` makes the value normal; the values healed are returned.
+ * `settings.events` clean uses spanning `settings.hours` makes the value normal. A value that was quarantined
+ * before the event (`quarantinedBefore`) and that the event's observation accepted — no alerting finding was
+ * about it any more — has healed too, unless it is blocked. The values healed are returned.
  */
 export function advanceHealing(
   baseline: Baseline,
@@ -59,6 +69,7 @@ export function advanceHealing(
   features: ReadonlyArray<[BaselineKind, string]>,
   findings: readonly Finding[],
   settings: Settings["heal"],
+  quarantinedBefore: ReadonlySet<BaselineEntry> = new Set(),
 ): HealedValue[] {
   const healed: HealedValue[] = [];
   const at = event.occurredAt;
@@ -66,7 +77,15 @@ export function advanceHealing(
   for (const [kind, value] of features) {
     const levels = COARSER[kind];
     const entry = baseline.get(kind, value);
-    if (!levels || !entry || entry.accepted || entry.healBlocked) continue;
+    if (!entry || entry.healBlocked) continue;
+    if (entry.accepted) {
+      if (quarantinedBefore.has(entry)) {
+        entry.healedAt = at;
+        healed.push({ kind, value, count: entry.count, reason: "no_longer_deviates" });
+      }
+      continue;
+    }
+    if (!levels) continue;
     // a high/critical finding about the value or one of its coarser levels (a new country's region)
     const concerned: Array<[BaselineKind, string | null]> = [[kind, value], ...levels(event)];
     const severe = findings.some(
@@ -92,6 +111,7 @@ export function advanceHealing(
       healed.push({
         kind,
         value,
+        reason: "clean_streak",
         events: streak.events,
         first: streak.first!,
         last: streak.last!,

@@ -393,30 +393,21 @@ export class BatchJudge {
     const workspaceId = caller.workspaceId;
     // Values an alert is about stay seen-but-not-normal until trusted or healed (docs/adr/0003).
     const quarantined = new Set(alerting.flatMap((f) => (f.about ?? []).map(([k, v]) => featureKey(k, v))));
-    // A quarantined value that this event no longer finds deviating (no alerting finding is about it: an IP
-    // inside a subnet that has healed meanwhile now raises only a low `new_ip`) becomes normal as it is
-    // observed; its alerts resolve as if it had healed. Values blocked from healing wait for a person.
-    const settled: Array<[BaselineKind, string]> = [];
+    // What was quarantined before this event: one the event observes without an alert about it has healed too.
+    const quarantinedBefore = new Set<BaselineEntry>();
     for (const [kind, value] of prepared.features) {
-      const before = baseline.get(kind, value);
-      const wasQuarantined = before !== undefined && !before.accepted && !before.healBlocked;
+      const entry = baseline.get(kind, value);
+      if (entry && !entry.accepted) quarantinedBefore.add(entry);
       baseline.observe(kind, value, event.occurredAt, !quarantined.has(featureKey(kind, value)));
-      if (wasQuarantined && baseline.get(kind, value)!.accepted) settled.push([kind, value]);
     }
-    for (const [kind, value] of settled) {
-      const entry = baseline.get(kind, value)!;
-      entry.healedAt = event.occurredAt;
-      this.set.healed.push({ workspaceId, accountId: account.id, kind, value });
-      this.set.audit.push({
-        workspaceId,
-        actor: SYSTEM,
-        action: "baseline.auto_learned",
-        targetType: "account",
-        targetId: account.id,
-        details: { kind, value, reason: "no_longer_deviates", count: entry.count, event_id: event.id },
-      });
-    }
-    const healed = advanceHealing(baseline, event, prepared.features, findings, settings.heal);
+    const healed = advanceHealing(
+      baseline,
+      event,
+      prepared.features,
+      findings,
+      settings.heal,
+      quarantinedBefore,
+    );
     for (const [kind, value] of prepared.features) {
       this.writeBaseline(workspaceId, account.id, kind, value, event, baseline.get(kind, value)!);
     }
@@ -431,10 +422,15 @@ export class BatchJudge {
         details: {
           kind: h.kind,
           value: h.value,
-          clean_events: h.events,
+          reason: h.reason,
           count: h.count,
-          first_seen_at: new Date(h.first).toISOString(),
-          last_seen_at: new Date(h.last).toISOString(),
+          ...(h.reason === "clean_streak"
+            ? {
+                clean_events: h.events,
+                first_seen_at: new Date(h.first).toISOString(),
+                last_seen_at: new Date(h.last).toISOString(),
+              }
+            : {}),
           event_id: event.id,
         },
       });
