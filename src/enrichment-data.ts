@@ -63,12 +63,19 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** The data set a file belongs to, by its name; undefined for a name no data set has. */
+const datasetOf = (file: string): DatasetName | undefined =>
+  (Object.keys(DATASET_FILES) as DatasetName[]).find((n) =>
+    (DATASET_FILES[n] as readonly string[]).includes(file),
+  );
+
 /** The folder of an installed data set and its manifest entry; null when none is installed (or it is incomplete). */
 export async function installedDataset(
   dir: string,
   name: DatasetName,
+  manifest?: Manifest,
 ): Promise<{ dir: string; entry: ManifestEntry } | null> {
-  const entry = (await readManifest(dir)).datasets[name];
+  const entry = (manifest ?? (await readManifest(dir))).datasets[name];
   if (!entry) return null;
   const folder = resolve(dir, name);
   for (const file of DATASET_FILES[name]) if (!(await exists(join(folder, file)))) return null;
@@ -76,12 +83,14 @@ export async function installedDataset(
 }
 
 /** The installed path of one data set file (e.g. "network-types.csv"), or null when it is not installed. */
-export async function installedFile(dir: string, file: DatasetFile): Promise<string | null> {
-  const name = (Object.keys(DATASET_FILES) as DatasetName[]).find((n) =>
-    (DATASET_FILES[n] as readonly string[]).includes(file),
-  );
+export async function installedFile(
+  dir: string,
+  file: DatasetFile,
+  manifest?: Manifest,
+): Promise<string | null> {
+  const name = datasetOf(file);
   if (!name) return null;
-  const installed = await installedDataset(dir, name);
+  const installed = await installedDataset(dir, name, manifest);
   return installed ? join(installed.dir, file) : null;
 }
 
@@ -109,9 +118,7 @@ function groupFiles(files: string[]): Map<DatasetName, Map<string, string>> {
   const groups = new Map<DatasetName, Map<string, string>>();
   for (const path of files) {
     const file = basename(path);
-    const name = (Object.keys(DATASET_FILES) as DatasetName[]).find((n) =>
-      (DATASET_FILES[n] as readonly string[]).includes(file),
-    );
+    const name = datasetOf(file);
     if (!name) {
       const known = Object.values(DATASET_FILES).flat().join(", ");
       throw new DataRefreshError(`${path}: unknown file name; expected one of ${known}`);
@@ -259,10 +266,11 @@ export async function installDatasets(input: RefreshInput): Promise<Installed[]>
  * Call once at start-up and share it.
  */
 export async function loadEnricher(dir: string): Promise<Enricher> {
+  const manifest = await readManifest(dir);
   const [geo, asn, networkTypes] = await Promise.all([
-    installedDataset(dir, "geo"),
-    installedDataset(dir, "asn"),
-    installedFile(dir, "network-types.csv"),
+    installedDataset(dir, "geo", manifest),
+    installedDataset(dir, "asn", manifest),
+    installedFile(dir, "network-types.csv", manifest),
   ]);
   return createEnricher({
     geo: geo ? { dir: geo.dir, source: geo.entry.source } : undefined,

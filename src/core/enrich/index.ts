@@ -55,13 +55,14 @@ export interface DataSource {
 
 /**
  * Loads the offline IP databases (≈0.3 s for ASN, ≈0.1 s for the geolocation files) and the network-type
- * table, and returns a synchronous enricher, from the packaged data unless installed data is given. Call once at start-up and
- * share it.
+ * table, and returns a synchronous enricher, from the packaged data unless installed data is given. Call once
+ * at start-up and share it.
  */
 export async function createEnricher(
   installed: {
     geo?: DataSource;
-    asn?: DataSource /** an installed network-types.csv */;
+    asn?: DataSource;
+    /** an installed network-types.csv */
     networkTypes?: string;
   } = {},
 ): Promise<Enricher> {
