@@ -33,7 +33,7 @@ import { AuthFailureLimiter } from "./http/middleware/rate-limit.ts";
 import { newRouter, serveApiDocument } from "./http/openapi.ts";
 import { preflightRouter } from "./http/preflight/routes.ts";
 import { settingsRouter } from "./http/settings/routes.ts";
-import { systemRouter, whoamiRouter } from "./http/system/routes.ts";
+import { callerSystemRouter, systemRouter } from "./http/system/routes.ts";
 import { tokensRouter } from "./http/tokens/routes.ts";
 import { pickLang } from "./i18n/index.ts";
 import type { IngestOptions } from "./services/context.ts";
@@ -125,7 +125,7 @@ export function createApp(
   );
 
   app.route("/", systemRouter(deps));
-  app.route("/", whoamiRouter(deps));
+  app.route("/", callerSystemRouter(deps));
   app.route("/", eventsRouter(deps));
   app.route("/", accountsRouter(deps));
   app.route("/", environmentsRouter(deps));

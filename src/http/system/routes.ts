@@ -161,7 +161,7 @@ export function systemRouter(deps: AppDeps) {
 }
 
 /** The system routes behind a token: who is calling (whoami) and what the server runs on (system). */
-export function whoamiRouter(deps: AppDeps) {
+export function callerSystemRouter(deps: AppDeps) {
   return newRouter()
     .openapi(systemRoute, (c) =>
       c.json({ database: deps.database.kind, data: enrichmentData(deps.enricher, deps.clock.now()) }, 200),
