@@ -1,3 +1,4 @@
+import { distance } from "fastest-levenshtein";
 import { iso31662 } from "iso-3166";
 import englishNames from "./region-names.en.json" with { type: "json" };
 
@@ -88,24 +89,6 @@ function spellings(name: string): string[] {
 
 type Index = Map<string, Map<string, string | null>>;
 
-/** Levenshtein distance, giving up (returning max + 1) once it exceeds `max`. */
-export function editDistance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-      best = Math.min(best, row[j]!);
-    }
-    if (best > max) return max + 1;
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 /** null marks a key that two subdivisions of one country share: it maps to neither. */
 function add(index: Index, country: string, key: string, code: string) {
   if (!key) return;
@@ -193,8 +176,11 @@ export function createRegionCodes(
     let best = max + 1;
     let found: string | null = null;
     for (const c of compact.get(country) ?? []) {
-      const d = editDistance(key, c.key, Math.min(max, Math.floor(c.key.length / 4)));
-      if (d > Math.min(max, Math.floor(c.key.length / 4))) continue;
+      const allowed = Math.min(max, Math.floor(c.key.length / 4));
+      // lengths further apart than that cannot be within it: skip the distance
+      if (Math.abs(key.length - c.key.length) > allowed) continue;
+      const d = distance(key, c.key);
+      if (d > allowed) continue;
       const code = firstLevel(c.code);
       if (d < best) {
         best = d;
