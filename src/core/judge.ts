@@ -14,14 +14,7 @@ import {
   type Settings,
   severityRank,
 } from "./model.ts";
-import {
-  type Counts,
-  eventRisk,
-  populationPaths,
-  type RiskFactor,
-  riskFactors,
-  statisticalLogRatio,
-} from "./risk.ts";
+import { type Counts, eventRisk, explainRisk, populationPaths, type RiskFactor } from "./risk.ts";
 import { ACCOUNT_RULES, evaluateAccountRules, type RuleFailure } from "./rules/index.ts";
 import { MAX_PEERS, type PeerUse, type Rule, type RuleContext, type SharedValue } from "./rules/types.ts";
 import { type ShareableValue, SharingIndex, shareableValues } from "./sharing.ts";
@@ -244,15 +237,16 @@ export class BatchJudge {
       );
       const features = Object.fromEntries(prepared.features);
       const counts = this.counts(caller.workspaceId, baseline);
-      risk = eventRisk(statisticalLogRatio(features, counts), findings);
-      // What a reviewer needs to weigh the score: each feature's likelihood, as it stood before this event.
-      factors = riskFactors(features, counts);
+      // The score and what a reviewer needs to weigh it: each feature's likelihood before this event.
+      const explained = explainRisk(features, counts);
+      risk = eventRisk(explained.logRatio, findings);
+      factors = explained.factors;
       let alerting = findings.filter(
         (f) => severityRank(f.severity) >= severityRank(settings.alertMinSeverity),
       );
       if (alerting.length > 0) {
-        const explained = { event_id: event.id, score: risk, factors };
-        alerting = alerting.map((f) => ({ ...f, evidence: { ...f.evidence, risk: explained } }));
+        const evidence = { event_id: event.id, score: risk, factors };
+        alerting = alerting.map((f) => ({ ...f, evidence: { ...f.evidence, risk: evidence } }));
       }
       this.observe(reporter, account, baseline, prepared, alerting, findings);
       for (const f of findings) this.findingCounts.set(f.rule, (this.findingCounts.get(f.rule) ?? 0) + 1);

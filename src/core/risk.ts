@@ -126,16 +126,28 @@ const round = (x: number) => Number(x.toPrecision(3));
  * `statisticalLogRatio`, traced; the riskiest hierarchy first.
  */
 export function riskFactors(features: Partial<Record<BaselineKind, string>>, counts: Counts): RiskFactor[] {
-  return levelsOf(features)
-    .map((levels): RiskFactor => {
-      const traced: RiskFactor["levels"] = [];
-      const ratio = hierarchyLogRatio(levels, counts, (kind, value, pW, pA) =>
-        traced.push({ kind, value, p_workspace: round(pW), p_account: round(pA) }),
-      );
-      const [kind, value] = levels[0]!;
-      return { kind, value, log_ratio: round(ratio), levels: traced };
-    })
-    .sort((a, b) => b.log_ratio - a.log_ratio);
+  return explainRisk(features, counts).factors;
+}
+
+/**
+ * An event's log ratio S and its factors from one pass over the hierarchies: what the judge needs for every
+ * event. `logRatio` is the unrounded sum, exactly `statisticalLogRatio`.
+ */
+export function explainRisk(
+  features: Partial<Record<BaselineKind, string>>,
+  counts: Counts,
+): { logRatio: number; factors: RiskFactor[] } {
+  let logRatio = 0;
+  const factors = levelsOf(features).map((levels): RiskFactor => {
+    const traced: RiskFactor["levels"] = [];
+    const ratio = hierarchyLogRatio(levels, counts, (kind, value, pW, pA) =>
+      traced.push({ kind, value, p_workspace: round(pW), p_account: round(pA) }),
+    );
+    logRatio += ratio;
+    const [kind, value] = levels[0]!;
+    return { kind, value, log_ratio: round(ratio), levels: traced };
+  });
+  return { logRatio, factors: factors.sort((a, b) => b.log_ratio - a.log_ratio) };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { BaselineKind } from "../../src/core/baseline.ts";
 import {
   type Counts,
   eventRisk,
+  explainRisk,
   HIERARCHIES,
   hierarchyLogRatio,
   logRatioToRisk,
@@ -438,6 +439,12 @@ describe("riskFactors", () => {
     const factors = riskFactors(features, counts);
     const sum = factors.reduce((s, f) => s + f.log_ratio, 0);
     expect(sum).toBeCloseTo(statisticalLogRatio(features, counts), 2);
+  });
+
+  it("comes with the exact log ratio from the same pass (what the judge scores every event with)", () => {
+    const explained = explainRisk(features, counts);
+    expect(explained.logRatio).toBe(statisticalLogRatio(features, counts));
+    expect(explained.factors).toEqual(riskFactors(features, counts));
   });
 
   it("puts the riskiest feature first, with each level's probabilities from the coarsest down", () => {
