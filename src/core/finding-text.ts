@@ -4,7 +4,7 @@
  * replaces an id by its tombstone everywhere it is stored, and each reader swaps ids for `platform/ref`.
  */
 import { type Lang, type MessageKey, translator } from "../i18n/index.ts";
-import { NETWORK_TYPES, type NetworkType } from "./enrich/network-types.ts";
+import { isNetworkType, type NetworkType } from "./enrich/network-types.ts";
 
 /**
  * A sentence's parameter: a literal, an account (rendered as `platform/ref`), a list (joined the way the
@@ -38,7 +38,6 @@ const part = (key: MessageKey, params?: Record<string, TextParam>): TextParam =>
 /** What the baseline held: a list, or "none yet" when it held nothing of that kind. */
 const known = (items: Array<string | number>): TextParam =>
   items.length > 0 ? { list: items } : part("finding.part.none");
-const isNetworkType = (s: string): s is NetworkType => (NETWORK_TYPES as readonly string[]).includes(s);
 const networkTypeKey = (t: NetworkType): MessageKey => `finding.part.network_type.${t}`;
 const asn = (n: string | number) => (String(n).startsWith("AS") ? String(n) : `AS${n}`);
 

@@ -28,7 +28,8 @@ export interface NetworkTypeDb {
 /** The vendored table; `npm run data:refresh -- network-types.csv` installs a replacement. */
 export const PACKAGED_NETWORK_TYPES = fileURLToPath(new URL("./network-types.csv", import.meta.url));
 
-const isNetworkType = (s: string): s is NetworkType => (NETWORK_TYPES as readonly string[]).includes(s);
+export const isNetworkType = (s: string): s is NetworkType =>
+  (NETWORK_TYPES as readonly string[]).includes(s);
 
 /**
  * Parses `asn,type,name` rows (a header line and `#` comments allowed). Throws naming the file and line on
